@@ -1,0 +1,1 @@
+"""Coalition capability planner: braided coalitions against national AI stacks."""

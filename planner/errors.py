@@ -1,0 +1,83 @@
+"""The planner's exceptions: one base class, each subclass with its exit code.
+
+The CLI turns exactly these into clean messages and exit codes; anything else is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input, located as precisely as the input allows.
+
+    Attributes:
+        sheet: the sheet's name as the contract spells it, or "" for the file itself.
+        row: the Excel row number (1 is the header row), or None for a whole sheet.
+        column: the column's name as the contract spells it, or "" for a whole row.
+        message: what is wrong and how to fix it.
+    """
+
+    sheet: str
+    row: int | None
+    column: str
+    message: str
+
+    @property
+    def location(self) -> str:
+        """``Capacity row 14, column `cost```, or as much of it as is known."""
+        parts = [self.sheet] if self.sheet else ["workbook"]
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        text = " ".join(parts)
+        if self.column:
+            text += f", column `{self.column}`"
+        return text
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+class PlannerError(Exception):
+    """Base class of every error the planner reports to its user."""
+
+    exit_code = 1
+
+
+class InputError(PlannerError):
+    """The input cannot be used: a missing or unreadable file, or an invalid scenario.
+
+    Carries every problem found, not only the first.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem | str, *, path: str = "") -> None:
+        if isinstance(problems, str):
+            problems = Problem("", None, "", problems)
+        if isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        self.path = path
+        head = f"{path}: " if path else ""
+        if len(self.problems) == 1:
+            text = head + str(self.problems[0])
+        else:
+            lines = [f"{head}{len(self.problems)} problems found:"]
+            lines += [f"  - {p}" for p in self.problems]
+            text = "\n".join(lines)
+        super().__init__(text)
+
+
+class OutputError(PlannerError):
+    """An output cannot be written where it was asked for (e.g. onto the input)."""
+
+    exit_code = 2
+
+
+class NoPlanError(PlannerError):
+    """The solver found no plan: infeasible, unbounded or failed."""
+
+    exit_code = 3

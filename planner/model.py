@@ -1,0 +1,371 @@
+"""Model building: a validated scenario and a run's setting in, a PuLP problem out.
+
+Contract of this stage: :func:`setting_for` says which countries, members, links and budgets
+a regime puts in the model (DESIGN.md, "Links of each regime"); :func:`build` turns a
+scenario and a setting into a :class:`BuiltModel`, whose typed handles are the only way
+later stages read the solution. Variables and constraints exist only for rows that exist.
+
+Index tuples keep one order everywhere: ``(country, commodity)``, ``(country, process)``,
+``(commodity, exporter, importer)``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pulp
+
+from planner.schema import Capacity, Link, Mode, Regime, Role, Scenario
+
+Pair = tuple[str, str]
+LinkKey = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class TradeLink:
+    """One directed link of a regime for one commodity."""
+
+    commodity: str
+    exporter: str
+    importer: str
+    cost: float
+    capacity: float | None
+
+    @property
+    def key(self) -> LinkKey:
+        """``(commodity, exporter, importer)``."""
+        return (self.commodity, self.exporter, self.importer)
+
+
+@dataclass(frozen=True)
+class BudgetGroup:
+    """Countries whose spend one budget pays for (DESIGN.md, max_capability)."""
+
+    name: str
+    countries: tuple[str, ...]
+    budget: float
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Which part of a scenario one model holds.
+
+    Attributes:
+        regime: the trade regime.
+        mode: the question asked.
+        countries: every country whose resources and processes are in the model.
+        members: the members, whose targets are in the model and whose budgets pay.
+        links: the trade links.
+        budgets: in ``max_capability``, one group per budget that binds.
+    """
+
+    regime: Regime
+    mode: Mode
+    countries: tuple[str, ...]
+    members: tuple[str, ...]
+    links: tuple[TradeLink, ...]
+    budgets: tuple[BudgetGroup, ...]
+
+
+def setting_for(
+    scenario: Scenario,
+    regime: Regime,
+    mode: Mode,
+    members: Sequence[str] | None = None,
+) -> Setting:
+    """The countries, links and budgets that ``regime`` puts in the model.
+
+    Args:
+        scenario: the validated scenario.
+        regime: national, coalition or open.
+        mode: min_cost or max_capability.
+        members: the members to use instead of the scenario's own (for sub-coalitions);
+            their order follows the Countries sheet.
+
+    ``national`` holds every member as its own block: no links, and one budget per member.
+    Solving the blocks together equals the sum of each solved alone, because the blocks
+    share no constraint; a min_cost or max_capability optimum of the sum is the sum of the
+    blocks' optima.
+    """
+    wanted = set(scenario.members if members is None else members)
+    member_ids = tuple(c.country for c in scenario.countries if c.country in wanted)
+    budget = scenario.country_by_id
+    if regime is Regime.NATIONAL:
+        groups = tuple(BudgetGroup(m, (m,), budget[m].budget) for m in member_ids)
+        return Setting(regime, mode, member_ids, member_ids, (), groups)
+    if regime is Regime.COALITION:
+        links = coalition_links(scenario, member_ids)
+        linked = {t.exporter for t in links} | {t.importer for t in links}
+        countries = tuple(
+            c.country for c in scenario.countries if c.country in wanted or c.country in linked
+        )
+    else:
+        countries = tuple(c.country for c in scenario.countries)
+        links = open_links(scenario, countries)
+    pooled = BudgetGroup("pooled", countries, sum(budget[m].budget for m in member_ids))
+    return Setting(regime, mode, countries, member_ids, links, (pooled,))
+
+
+def _link_rows(scenario: Scenario) -> dict[LinkKey, Link]:
+    """Links rows expanded to single commodities; a commodity's own row beats a ``*`` row."""
+    expanded: dict[LinkKey, Link] = {}
+    for row in sorted(scenario.links, key=lambda r: r.commodity != "*"):
+        commodities = scenario.tradable if row.commodity == "*" else (row.commodity,)
+        for k in commodities:
+            expanded[(k, row.exporter, row.importer)] = row
+    return expanded
+
+
+def _pairs(countries: Sequence[str]) -> Iterable[Pair]:
+    return ((i, j) for i in countries for j in countries if i != j)
+
+
+def coalition_links(scenario: Scenario, members: Sequence[str]) -> tuple[TradeLink, ...]:
+    """Links of the coalition regime.
+
+    Every ordered pair of distinct members trades every tradable commodity at its
+    trade_cost with no capacity limit; then each Links row bans (``allowed`` no) or adds
+    or replaces (``allowed`` yes) its link.
+    """
+    trade_cost = {k: scenario.commodity_by_id[k].trade_cost for k in scenario.tradable}
+    links: dict[LinkKey, TradeLink] = {
+        (k, i, j): TradeLink(k, i, j, trade_cost[k], None)
+        for k in scenario.tradable
+        for i, j in _pairs(members)
+    }
+    for key, row in _link_rows(scenario).items():
+        if not row.allowed:
+            links.pop(key, None)
+            continue
+        k, i, j = key
+        cost = trade_cost[k] if row.cost is None else row.cost
+        links[key] = TradeLink(k, i, j, cost, row.capacity)
+    return tuple(links.values())
+
+
+def open_links(scenario: Scenario, countries: Sequence[str]) -> tuple[TradeLink, ...]:
+    """Links of the open regime: every ordered pair, with Links rows setting cost and
+    capacity and ``allowed`` ignored."""
+    rows = _link_rows(scenario)
+    links = []
+    for k in scenario.tradable:
+        default = scenario.commodity_by_id[k].trade_cost
+        for i, j in _pairs(countries):
+            row = rows.get((k, i, j))
+            if row is None:
+                links.append(TradeLink(k, i, j, default, None))
+            else:
+                cost = default if row.cost is None else row.cost
+                links.append(TradeLink(k, i, j, cost, row.capacity))
+    return tuple(links)
+
+
+@dataclass
+class BuiltModel:
+    """A PuLP problem with typed handles to every variable and constraint family.
+
+    ``spend`` holds, per country, the (variable, money per unit) pairs that make up its
+    spend, so results can split total cost by country without reparsing the problem.
+    """
+
+    scenario: Scenario
+    setting: Setting
+    problem: pulp.LpProblem
+    use: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
+    act: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
+    new: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
+    build: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
+    ship: dict[LinkKey, pulp.LpVariable] = field(default_factory=dict)
+    deliver: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
+    targets: dict[Pair, float] = field(default_factory=dict)
+    weights: dict[Pair, float] = field(default_factory=dict)
+    balance: dict[Pair, pulp.LpConstraint] = field(default_factory=dict)
+    capacity: dict[Pair, pulp.LpConstraint] = field(default_factory=dict)
+    budget: dict[str, pulp.LpConstraint] = field(default_factory=dict)
+    spend: dict[str, list[tuple[pulp.LpVariable, float]]] = field(default_factory=dict)
+    cost: pulp.LpAffineExpression | None = None
+    capability: pulp.LpAffineExpression | None = None
+
+    @property
+    def is_mip(self) -> bool:
+        """True when the model has build decisions."""
+        return bool(self.build)
+
+
+def build(scenario: Scenario, setting: Setting) -> BuiltModel:
+    """Build the model of one run: variables, then each constraint family, then objective."""
+    sense = pulp.LpMinimize if setting.mode is Mode.MIN_COST else pulp.LpMaximize
+    model = BuiltModel(scenario, setting, pulp.LpProblem("planner", sense))
+    model.spend = {c: [] for c in setting.countries}
+    in_model = set(setting.countries)
+    rows = [r for r in scenario.capacity if r.country in in_model]
+    _add_resources(model, in_model)
+    _add_activity(model, rows)
+    _add_trade(model)
+    _add_deliveries(model)
+    _add_capacity_limits(model, rows)
+    _add_build_logic(model, rows)
+    _add_balances(model)
+    _add_objective(model)
+    return model
+
+
+def _add_resources(model: BuiltModel, in_model: set[str]) -> None:
+    """``0 <= use[c,k] <= available``; spend += cost * use."""
+    rows = [r for r in model.scenario.resources if r.country in in_model]
+    keys = [(r.country, r.commodity) for r in rows]
+    variables = model.problem.add_variable_dict("use_%s", range(len(rows)), lowBound=0)
+    for n, (key, row) in enumerate(zip(keys, rows)):
+        var = variables[n]
+        var.upBound = row.available
+        model.use[key] = var
+        if row.cost:
+            model.spend[row.country].append((var, row.cost))
+
+
+def _add_activity(model: BuiltModel, rows: list[Capacity]) -> None:
+    """``act[c,p] >= 0``; ``0 <= new[c,p] <= max_new`` where max_new > 0; ``build[c,p]``
+    binary where such a build has a fixed cost or a minimum scale."""
+    problem = model.problem
+    acts = problem.add_variable_dict("act_%s", range(len(rows)), lowBound=0)
+    growable = [n for n, r in enumerate(rows) if r.max_new > 0]
+    news = problem.add_variable_dict("new_%s", growable, lowBound=0)
+    decided = [n for n in growable if rows[n].needs_build_decision]
+    builds = problem.add_variable_dict("build_%s", decided, cat=pulp.LpBinary)
+    for n, row in enumerate(rows):
+        key = (row.country, row.process)
+        model.act[key] = acts[n]
+        spend = model.spend[row.country]
+        if row.cost:
+            spend.append((acts[n], row.cost))
+        if n in news:
+            news[n].upBound = row.max_new
+            model.new[key] = news[n]
+            if row.new_cost:
+                spend.append((news[n], row.new_cost))
+        if n in builds:
+            model.build[key] = builds[n]
+            if row.fixed_cost:
+                spend.append((builds[n], row.fixed_cost))
+
+
+def _add_trade(model: BuiltModel) -> None:
+    """``0 <= ship[k,i,j] <= capacity``; the importer's spend += link cost * ship."""
+    links = model.setting.links
+    ships = model.problem.add_variable_dict("ship_%s", range(len(links)), lowBound=0)
+    for n, link in enumerate(links):
+        var = ships[n]
+        if link.capacity is not None:
+            var.upBound = link.capacity
+        model.ship[link.key] = var
+        if link.cost:
+            model.spend[link.importer].append((var, link.cost))
+
+
+def _add_deliveries(model: BuiltModel) -> None:
+    """``deliver[c,k]`` for each target of a member in the model.
+
+    min_cost: ``deliver = amount - short``, ``0 <= short <= amount`` (the model uses
+    ``deliver`` and ``short`` as two variables tied by that equation's bounds: deliver
+    in [0, amount] and short = amount - deliver, substituted in the objective).
+    max_capability: ``deliver >= 0``.
+    """
+    members = set(model.setting.members)
+    rows = [t for t in model.scenario.targets if t.country in members]
+    min_cost = model.setting.mode is Mode.MIN_COST
+    delivers = model.problem.add_variable_dict("deliver_%s", range(len(rows)), lowBound=0)
+    for n, row in enumerate(rows):
+        key = (row.country, row.commodity)
+        model.targets[key] = row.amount
+        model.weights[key] = row.weight
+        if min_cost:
+            delivers[n].upBound = row.amount
+        model.deliver[key] = delivers[n]
+
+
+def _add_capacity_limits(model: BuiltModel, rows: list[Capacity]) -> None:
+    """``act[c,p] - new[c,p] <= existing``."""
+    problem = model.problem
+    for row in rows:
+        key = (row.country, row.process)
+        terms = [(model.act[key], 1.0)]
+        if key in model.new:
+            terms.append((model.new[key], -1.0))
+        expr = pulp.LpAffineExpression.from_list(terms)
+        model.capacity[key] = problem.addConstraint(expr <= row.existing)
+
+
+def _add_build_logic(model: BuiltModel, rows: list[Capacity]) -> None:
+    """``new <= max_new * build`` and, where min_new > 0, ``new >= min_new * build``."""
+    problem = model.problem
+    for row in rows:
+        key = (row.country, row.process)
+        if key not in model.build:
+            continue
+        new, decide = model.new[key], model.build[key]
+        problem.addConstraint(
+            pulp.LpAffineExpression.from_list([(new, 1.0), (decide, -row.max_new)]) <= 0
+        )
+        if row.min_new > 0:
+            problem.addConstraint(
+                pulp.LpAffineExpression.from_list([(new, 1.0), (decide, -row.min_new)]) >= 0
+            )
+
+
+def _add_balances(model: BuiltModel) -> None:
+    """For every (country, commodity) with any flow:
+
+    ``use + sum_p out[p,k] act[c,p] + sum_i ship[k,i,c]
+      >= sum_p in[p,k] act[c,p] + sum_j ship[k,c,j] + deliver[c,k]``
+    """
+    recipe: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for line in model.scenario.recipe:
+        sign = 1.0 if line.role is Role.OUTPUT else -1.0
+        recipe[line.process].append((line.commodity, sign * line.amount))
+    terms: dict[Pair, dict[pulp.LpVariable, float]] = defaultdict(lambda: defaultdict(float))
+    for key, var in model.use.items():
+        terms[key][var] += 1.0
+    for (c, p), var in model.act.items():
+        for k, amount in recipe[p]:
+            terms[(c, k)][var] += amount
+    for (k, i, j), var in model.ship.items():
+        terms[(j, k)][var] += 1.0
+        terms[(i, k)][var] -= 1.0
+    for key, var in model.deliver.items():
+        terms[key][var] -= 1.0
+    problem = model.problem
+    for key, coefficients in terms.items():
+        expr = pulp.LpAffineExpression.from_dict(coefficients)
+        model.balance[key] = problem.addConstraint(expr >= 0)
+
+
+def _add_objective(model: BuiltModel) -> None:
+    """Total spend, capability and, per mode, the objective and budget rows.
+
+    min_cost: minimise spend + shortfall_penalty * sum(amount - deliver).
+    max_capability: maximise sum(weight * deliver) subject to, per budget group,
+    spend of its countries <= its budget. (The second stage, cheapest plan at that
+    capability, is the solve stage's.)
+    """
+    cost_terms = [pair for pairs in model.spend.values() for pair in pairs]
+    model.cost = pulp.LpAffineExpression.from_list(cost_terms)
+    model.capability = pulp.LpAffineExpression.from_list(
+        [(var, model.weights[key]) for key, var in model.deliver.items()]
+    )
+    problem = model.problem
+    if model.setting.mode is Mode.MIN_COST:
+        penalty = model.scenario.shortfall_penalty
+        shortfall = sum(model.targets.values())
+        objective = pulp.LpAffineExpression.from_list(
+            cost_terms + [(var, -penalty) for var in model.deliver.values()],
+            constant=penalty * shortfall,
+        )
+        problem.setObjective(objective)
+        return
+    for group in model.setting.budgets:
+        spend = [pair for c in group.countries for pair in model.spend[c]]
+        expr = pulp.LpAffineExpression.from_list(spend)
+        model.budget[group.name] = problem.addConstraint(expr <= group.budget)
+    problem.setObjective(model.capability)
