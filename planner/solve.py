@@ -149,6 +149,14 @@ def _silence_banner() -> None:
     _quiet = True
 
 
+def highs_version() -> str:
+    """The version of the HiGHS library that solves the models."""
+    _silence_banner()
+    import highspy
+
+    return str(highspy.Highs().version())
+
+
 @contextlib.contextmanager
 def _stdout_to_devnull() -> Iterator[None]:
     try:

@@ -1,0 +1,92 @@
+"""The Python API: the same chain the CLI runs, returning the tables as DataFrames.
+
+    >>> import planner
+    >>> result = planner.run("scenarios/tutorial_comparative_advantage.xlsx")
+    >>> result.summary  # one row per mode x regime
+    >>> result.headline  # saving, extra capability, price of trust
+
+Contract: :func:`run` takes a workbook path, a loaded workbook or a validated
+:class:`~planner.schema.Scenario`, solves the runs asked for and returns a
+:class:`~planner.results.Comparison`. It raises :class:`~planner.errors.InputError` for
+unusable input and never writes a file.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+
+from planner.model import build, setting_for
+from planner.results import RUN_ORDER, Comparison, RunResult, tabulate
+from planner.schema import Mode, Regime, Scenario
+from planner.solve import SolveOptions, highs_version, solve
+from planner.validate import LoadedScenario, load_scenario
+
+
+def run_one(
+    scenario: Scenario,
+    mode: Mode,
+    regime: Regime,
+    options: SolveOptions | None = None,
+    members: Iterable[str] | None = None,
+) -> RunResult:
+    """Build, solve and tabulate one run.
+
+    Args:
+        scenario: the validated scenario.
+        mode: min_cost or max_capability.
+        regime: national, coalition or open.
+        options: time limit, MIP gap and threads for HiGHS.
+        members: members to use instead of the scenario's own (a sub-coalition).
+    """
+    setting = setting_for(scenario, regime, mode, None if members is None else tuple(members))
+    return tabulate(scenario, setting, solve(build(scenario, setting), options))
+
+
+def run(
+    source: str | Path | Scenario | LoadedScenario,
+    *,
+    modes: Iterable[Mode | str] = tuple(Mode),
+    regimes: Iterable[Regime | str] = tuple(Regime),
+    options: SolveOptions | None = None,
+) -> Comparison:
+    """Solve a scenario in every mode and regime asked for and compare the results.
+
+    Args:
+        source: a workbook path, a loaded workbook or a validated scenario.
+        modes: which modes to run (default both).
+        regimes: which regimes to run (default all three).
+        options: time limit, MIP gap and threads for HiGHS.
+
+    Returns:
+        The comparison, with every table as a DataFrame.
+    """
+    loaded = load_scenario(source) if isinstance(source, str | Path) else source
+    if isinstance(loaded, LoadedScenario):
+        scenario, sha256, path = loaded.scenario, loaded.sha256, str(loaded.path)
+    else:
+        scenario, sha256, path = loaded, "", ""
+    wanted = {(Mode(m), Regime(r)) for m in modes for r in regimes}
+    runs = {
+        key: run_one(scenario, key[0], key[1], options) for key in RUN_ORDER if key in wanted
+    }
+    return Comparison(scenario, runs, sha256=sha256, source=path, solver=versions())
+
+
+def versions() -> dict[str, str]:
+    """Versions of everything that shaped the numbers, for the report's provenance."""
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {
+        "planner": version("coalition-planner"),
+        "pulp": version("pulp"),
+        "highs": highs_version(),
+        "highspy": version("highspy"),
+        "python": platform.python_version(),
+    }

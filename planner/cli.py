@@ -1,0 +1,189 @@
+"""The command line: ``planner template``, ``planner validate``, ``planner run``.
+
+The CLI only chains the stages (read, validate, build, solve, tabulate, report). Planner
+errors become one-line messages and exit codes (2 unusable input, 3 no plan found); any
+other exception is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+import pandas as pd
+
+from planner.api import run as run_scenario
+from planner.errors import NoPlanError, PlannerError, Problem
+from planner.results import Comparison
+from planner.schema import Mode
+from planner.solve import SolveOptions
+from planner.validate import load_scenario
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class PlannerExit(click.ClickException):
+    """A planner error on its way out of the CLI, carrying its exit code."""
+
+    def __init__(self, error: PlannerError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn :class:`PlannerError` into a clean message and its exit code."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except PlannerError as error:
+            raise PlannerExit(error) from error
+
+    return wrapper
+
+
+def _warn(problems: tuple[Problem, ...]) -> None:
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="coalition-planner", prog_name="planner")
+def main() -> None:
+    """Compare a braided coalition with self-sufficient national AI stacks.
+
+    Fill a scenario workbook (start from `planner template`), check it with
+    `planner validate`, then solve it with `planner run`.
+    """
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@reports_errors
+def template(path: Path) -> None:
+    """Write an empty scenario workbook to PATH, with notes and drop-down lists."""
+    from planner.template import write_template
+
+    write_template(path)
+    click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@reports_errors
+def validate(scenario: Path) -> None:
+    """Check SCENARIO and list every problem, or say it is valid."""
+    loaded = load_scenario(scenario)
+    _warn(loaded.warnings)
+    counts = ", ".join(f"{n} {what}" for what, n in loaded.scenario.counts().items())
+    click.echo(f"valid: {loaded.scenario.name}: {counts}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report workbook to write [default: <scenario stem>-report.xlsx here].",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON summary here ('-' for standard output).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["min_cost", "max_capability", "both"]),
+    default="both",
+    show_default=True,
+    help="Which question to answer.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds HiGHS may spend on each solve; a plan found by then is reported as time_limit.",
+)
+@click.option(
+    "--gap",
+    type=click.FloatRange(min=0),
+    help="Relative MIP gap at which HiGHS may stop [default: HiGHS's 1e-4].",
+)
+@reports_errors
+def run(
+    scenario: Path,
+    output: Path | None,
+    json_path: Path | None,
+    mode: str,
+    time_limit: float | None,
+    gap: float | None,
+) -> None:
+    """Solve SCENARIO as national stacks, a coalition and an open world; write the report."""
+    from planner.report import write_json, write_report
+
+    loaded = load_scenario(scenario)
+    _warn(loaded.warnings)
+    report = output or Path.cwd() / f"{scenario.stem}-report.xlsx"
+    modes = tuple(Mode) if mode == "both" else (Mode(mode),)
+    comparison = run_scenario(
+        loaded, modes=modes, options=SolveOptions(time_limit=time_limit, gap=gap)
+    )
+    to_stdout = json_path is not None and str(json_path) == "-"
+    echo = click.echo if not to_stdout else lambda text: click.echo(text, err=True)
+    echo(format_comparison(comparison))
+    write_report(comparison, report, inputs=(scenario,))
+    echo(f"report: {report}")
+    if to_stdout:
+        click.echo(json.dumps(comparison.to_json(), indent=2, allow_nan=False))
+    elif json_path is not None:
+        write_json(comparison, json_path, inputs=(scenario,))
+        echo(f"summary: {json_path}")
+    if comparison.failed:
+        names = ", ".join(f"{r.mode.value}/{r.regime.value} ({r.status.value})" for r in comparison.failed)
+        raise NoPlanError(f"no plan found for {names}; the report shows what is known")
+
+
+def format_comparison(comparison: Comparison) -> str:
+    """The compact terminal table: one line per run, then the headline per mode."""
+    currency = comparison.scenario.currency
+    table = comparison.summary[["mode", "regime", "status", "cost", "capability", "shortfall"]]
+    table = table.rename(columns={"cost": f"cost ({currency})"})
+    lines = [f"scenario: {comparison.scenario.name}", "", _table(table), ""]
+    for row in comparison.headline.itertuples():
+        parts = [f"{row.mode}:"]
+        if row.mode == Mode.MIN_COST.value:
+            parts.append(f"coalition saves {_num(row.saving)} {currency}")
+            if row.saving_pct is not None and not pd.isna(row.saving_pct):
+                parts.append(f"({row.saving_pct:.1f}% of national stacks' cost)")
+            parts.append(f"; price of trust {_num(row.price_of_trust_cost)} {currency}")
+        else:
+            parts.append(f"coalition adds {_num(row.extra_capability)} capability")
+            parts.append(f"; price of trust {_num(row.price_of_trust_capability)} capability")
+        lines.append(" ".join(parts).replace(" ;", ";"))
+    return "\n".join(lines)
+
+
+def _num(value: object) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "n/a"
+    return f"{float(value):,.2f}"  # type: ignore[arg-type]
+
+
+def _table(frame: pd.DataFrame) -> str:
+    shown = frame.map(lambda v: _num(v) if isinstance(v, float) or v is None else str(v))
+    return str(shown.to_string(index=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
