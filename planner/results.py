@@ -227,45 +227,70 @@ _FAMILIES = {
     "balance": ("commodity", "one more unit of `{item}` in `{country}`"),
     "resource": ("resource", "one more unit of `{item}` available in `{country}`"),
     "capacity": ("capacity", "one more unit of existing `{item}` capacity in `{country}`"),
+    "new_limit": ("new capacity limit", "room for one more unit of new `{item}` in `{country}`"),
+    "link": ("link capacity", "one more unit of `{item}` capacity on the link `{country}`"),
     "budget": ("budget", "one more {currency} of budget for `{country}`"),
+    "target": ("target", "one more unit of the `{item}` target of `{country}`"),
 }
+
+
+def _locate(family: str, key: Any) -> tuple[str, str]:
+    """(country, item) of a price key: links read ``exporter->importer``."""
+    if family == "budget":
+        return str(key), "budget"
+    if family == "link":
+        commodity, exporter, importer = key
+        return f"{exporter}->{importer}", commodity
+    return key[0], key[1]
 
 
 def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFrame:
     """Shadow prices with a plain-language reading.
 
-    A price flagged ``may_not_be_unique`` belongs to a binding constraint of a degenerate
-    LP: another, equally valid, dual solution may give it another value.
+    ``value`` is the objective's improvement per extra unit (money saved in min_cost,
+    capability gained in max_capability), except for targets, where it is what one more
+    unit of target costs. A price flagged ``may_not_be_unique`` belongs to a binding
+    constraint of a degenerate LP: another, equally valid, dual solution may give it
+    another value.
     """
-    whose = "national stacks'" if setting.regime is Regime.NATIONAL else (
-        f"{setting.regime.value} regime's"
-    )
+    if setting.regime is Regime.NATIONAL:
+        whose = "national stacks'"
+    else:
+        whose = f"{setting.regime.value} regime's"
     if setting.mode is Mode.MIN_COST:
         effect = "lower the {whose} cost by {value:.4g} {currency}"
     else:
         effect = "raise the {whose} capability by {value:.4g}"
-    rows = []
     tables: dict[str, dict[Any, float]] = {
         "balance": prices.balance,
         "resource": prices.resource,
         "capacity": prices.capacity,
+        "new_limit": prices.new_limit,
+        "link": prices.link,
         "budget": prices.budget,
+        "target": prices.target,
     }
+    rows = []
     for family, values in tables.items():
         label, subject = _FAMILIES[family]
         for key, value in values.items():
-            country, item = (key, "budget") if isinstance(key, str) else key
+            country, item = _locate(family, key)
             binding = (family, key if isinstance(key, tuple) else (key,)) in prices.tight
             text = subject.format(item=item, country=country, currency=scenario.currency)
-            verb = effect.format(whose=whose, value=value, currency=scenario.currency)
-            reading = f"{text} would {verb}" if value else f"{text} would change nothing"
+            if family == "target":
+                verb = f"cost {value:.4g} {scenario.currency}"
+            elif value:
+                verb = effect.format(whose=whose, value=value, currency=scenario.currency)
+            else:
+                verb = "change nothing"
+            reading = f"{text} would {verb}"
             rows.append(
                 {
                     "family": label,
                     "country": country,
                     "item": item,
                     "value": value,
-                    "binding": binding,
+                    "binding": binding or family == "target",
                     "may_not_be_unique": binding and prices.degenerate,
                     "reading": reading[0].upper() + reading[1:],
                 }

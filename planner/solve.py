@@ -20,6 +20,7 @@ the first stage's: capability gained per extra unit, the question that mode asks
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from collections.abc import Iterator
@@ -88,7 +89,9 @@ class Prices:
     capability gained. ``balance`` is the value of one more unit of a commodity in a
     country (its marginal cost in min_cost); ``resource`` of one more unit available;
     ``capacity`` of one more unit of existing capacity; ``budget`` of one more unit of
-    money in a budget group. ``tight`` marks constraints that hold with equality;
+    money in a budget group; ``new_limit`` of one more unit of ``max_new``; ``link`` of one
+    more unit of a capped link's capacity. ``target`` is, in min_cost only, what one more
+    unit of a target costs (shortfall penalty or cost of delivery; positive). ``tight`` marks constraints that hold with equality;
     ``degenerate`` says the LP's solution was degenerate, so prices of tight constraints
     may not be unique. ``fixed_binaries`` says they come from the LP with build decisions
     fixed.
@@ -98,6 +101,9 @@ class Prices:
     resource: dict[Pair, float] = field(default_factory=dict)
     capacity: dict[Pair, float] = field(default_factory=dict)
     budget: dict[str, float] = field(default_factory=dict)
+    new_limit: dict[Pair, float] = field(default_factory=dict)
+    link: dict[LinkKey, float] = field(default_factory=dict)
+    target: dict[Pair, float] = field(default_factory=dict)
     tight: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
     degenerate: bool = False
     fixed_binaries: bool = False
@@ -358,16 +364,32 @@ def _read_prices(model: BuiltModel, *, fixed_binaries: bool = False) -> Prices:
                 tight.add((family, key if isinstance(key, tuple) else (key,)))
         return values
 
-    resource = {}
-    for key, var in model.use.items():
-        resource[key] = max(0.0, _clean(sign * (var.dj or 0.0)))
-        if var.upBound is not None and (var.varValue or 0.0) >= var.upBound - _TOLERANCE:
-            tight.add(("resource", key))
+    def bound_value(family: str, columns: dict[Any, pulp.LpVariable]) -> dict[Any, float]:
+        """Value of raising an upper bound: the column's dual, where it sits at that bound."""
+        values = {}
+        for key, var in columns.items():
+            upper = var.upBound
+            if upper is None or not math.isfinite(upper):
+                continue
+            values[key] = max(0.0, _clean(sign * (var.dj or 0.0)))
+            if (var.varValue or 0.0) >= upper - _TOLERANCE:
+                tight.add((family, key))
+        return values
+
+    target = {}
+    if model.setting.mode is Mode.MIN_COST:
+        # cost = penalty * (amount - deliver) + ...; deliver <= amount: d cost / d amount is
+        # the penalty plus the bound's dual (<= 0 when the target is met)
+        penalty = model.scenario.shortfall_penalty
+        target = {key: _clean(penalty + (var.dj or 0.0)) for key, var in model.deliver.items()}
     return Prices(
         balance=row_value("balance", model.balance, -1.0),
-        resource=resource,
+        resource=bound_value("resource", model.use),
         capacity=row_value("capacity", model.capacity, 1.0),
         budget=row_value("budget", model.budget, 1.0),
+        new_limit=bound_value("new_limit", model.new),
+        link=bound_value("link", model.ship),
+        target=target,
         tight=frozenset(tight),
         degenerate=_is_degenerate(model),
         fixed_binaries=fixed_binaries,
