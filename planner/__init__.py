@@ -1,1 +1,43 @@
-"""Coalition capability planner: braided coalitions against national AI stacks."""
+"""Coalition capability planner: braided coalitions against national AI stacks.
+
+The public API is the pipeline the CLI runs, one typed stage at a time::
+
+    import planner
+    loaded = planner.load_scenario("scenarios/pax_silica.xlsx")  # read + validate
+    result = planner.run(loaded)                                  # build, solve, tabulate
+    result.headline                                               # pandas DataFrames
+    planner.write_report(result, "report.xlsx")
+
+Importing the package has no side effects.
+"""
+
+from planner.api import run, run_one
+from planner.errors import InputError, NoPlanError, OutputError, PlannerError, Problem
+from planner.report import write_json, write_report
+from planner.results import Comparison, RunResult
+from planner.schema import Mode, Regime, Scenario
+from planner.solve import SolveOptions, Status
+from planner.template import write_template
+from planner.validate import LoadedScenario, load_scenario
+
+__all__ = [
+    "Comparison",
+    "InputError",
+    "LoadedScenario",
+    "Mode",
+    "NoPlanError",
+    "OutputError",
+    "PlannerError",
+    "Problem",
+    "Regime",
+    "RunResult",
+    "Scenario",
+    "SolveOptions",
+    "Status",
+    "load_scenario",
+    "run",
+    "run_one",
+    "write_json",
+    "write_report",
+    "write_template",
+]

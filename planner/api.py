@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -69,14 +70,15 @@ def run(
     else:
         scenario, sha256, path = loaded, "", ""
     wanted = {(Mode(m), Regime(r)) for m in modes for r in regimes}
-    runs = {
-        key: run_one(scenario, key[0], key[1], options) for key in RUN_ORDER if key in wanted
-    }
-    return Comparison(scenario, runs, sha256=sha256, source=path, solver=versions())
+    started = datetime.now(UTC)
+    runs = {key: run_one(scenario, key[0], key[1], options) for key in RUN_ORDER if key in wanted}
+    ran_at = started.isoformat(timespec="seconds")
+    return Comparison(scenario, runs, sha256=sha256, source=path, solver=versions(), ran_at=ran_at)
 
 
 def versions() -> dict[str, str]:
     """Versions of everything that shaped the numbers, for the report's provenance."""
+
     def version(package: str) -> str:
         try:
             return metadata.version(package)

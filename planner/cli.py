@@ -12,20 +12,18 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
 import pandas as pd
 
 from planner.api import run as run_scenario
 from planner.errors import NoPlanError, PlannerError, Problem
+from planner.files import refuse_overwriting_inputs
 from planner.results import Comparison
 from planner.schema import Mode
 from planner.solve import SolveOptions
 from planner.validate import load_scenario
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class PlannerExit(click.ClickException):
@@ -33,13 +31,13 @@ class PlannerExit(click.ClickException):
 
     def __init__(self, error: PlannerError) -> None:
         super().__init__(str(error))
-        self.exit_code = error.exit_code
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
 
     def show(self, file: Any = None) -> None:
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+def reports_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
     """Turn :class:`PlannerError` into a clean message and its exit code."""
 
     @wraps(command)
@@ -132,9 +130,12 @@ def run(
     """Solve SCENARIO as national stacks, a coalition and an open world; write the report."""
     from planner.report import write_json, write_report
 
+    report = output or Path.cwd() / f"{scenario.stem}-report.xlsx"
+    for path in (report, json_path):
+        if path is not None and str(path) != "-":
+            refuse_overwriting_inputs(path, (scenario,))  # before, not after, the solves
     loaded = load_scenario(scenario)
     _warn(loaded.warnings)
-    report = output or Path.cwd() / f"{scenario.stem}-report.xlsx"
     modes = tuple(Mode) if mode == "both" else (Mode(mode),)
     comparison = run_scenario(
         loaded, modes=modes, options=SolveOptions(time_limit=time_limit, gap=gap)
@@ -150,38 +151,48 @@ def run(
         write_json(comparison, json_path, inputs=(scenario,))
         echo(f"summary: {json_path}")
     if comparison.failed:
-        names = ", ".join(f"{r.mode.value}/{r.regime.value} ({r.status.value})" for r in comparison.failed)
+        names = ", ".join(
+            f"{r.mode.value}/{r.regime.value} ({r.status.value})" for r in comparison.failed
+        )
         raise NoPlanError(f"no plan found for {names}; the report shows what is known")
 
 
 def format_comparison(comparison: Comparison) -> str:
     """The compact terminal table: one line per run, then the headline per mode."""
     currency = comparison.scenario.currency
-    table = comparison.summary[["mode", "regime", "status", "cost", "capability", "shortfall"]]
-    table = table.rename(columns={"cost": f"cost ({currency})"})
+    columns = ["mode", "regime", "status", "objective", "cost", "capability", "shortfall"]
+    table = comparison.summary[columns].rename(columns={"cost": f"spend ({currency})"})
     lines = [f"scenario: {comparison.scenario.name}", "", _table(table), ""]
-    for row in comparison.headline.itertuples():
-        parts = [f"{row.mode}:"]
-        if row.mode == Mode.MIN_COST.value:
-            parts.append(f"coalition saves {_num(row.saving)} {currency}")
-            if row.saving_pct is not None and not pd.isna(row.saving_pct):
-                parts.append(f"({row.saving_pct:.1f}% of national stacks' cost)")
-            parts.append(f"; price of trust {_num(row.price_of_trust_cost)} {currency}")
+    for row in comparison.headline.to_dict("records"):
+        if row["mode"] == Mode.MIN_COST.value:
+            lines.append(
+                f"min_cost: the coalition costs {_num(row['saving'])} {currency} less than "
+                f"national stacks ({_num(row['saving_pct'])}%; spend alone "
+                f"{_num(row['spend_saving'])}); price of trust {_num(row['price_of_trust_cost'])} "
+                f"{currency}"
+            )
         else:
-            parts.append(f"coalition adds {_num(row.extra_capability)} capability")
-            parts.append(f"; price of trust {_num(row.price_of_trust_capability)} capability")
-        lines.append(" ".join(parts).replace(" ;", ";"))
+            lines.append(
+                f"max_capability: the coalition delivers {_num(row['extra_capability'])} more "
+                "capability than national stacks; price of trust "
+                f"{_num(row['price_of_trust_capability'])} capability"
+            )
+    lines.append(
+        "(objective: spend plus shortfall penalty in min_cost, weighted capability "
+        "in max_capability)"
+    )
     return "\n".join(lines)
 
 
 def _num(value: object) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    """A figure for the terminal; n/a when a run it needs found no plan."""
+    if not isinstance(value, int | float) or value != value:
         return "n/a"
-    return f"{float(value):,.2f}"  # type: ignore[arg-type]
+    return f"{value:,.2f}"
 
 
 def _table(frame: pd.DataFrame) -> str:
-    shown = frame.map(lambda v: _num(v) if isinstance(v, float) or v is None else str(v))
+    shown = frame.map(lambda v: v if isinstance(v, str) else _num(v))
     return str(shown.to_string(index=False))
 
 

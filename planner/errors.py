@@ -37,6 +37,8 @@ class Problem:
         return text
 
     def __str__(self) -> str:
+        if not self.sheet and self.row is None and not self.column:
+            return self.message  # a problem with the file itself: the path says where
         return f"{self.location}: {self.message}"
 
 

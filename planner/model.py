@@ -217,7 +217,7 @@ def _add_resources(model: BuiltModel, in_model: set[str]) -> None:
     rows = [r for r in model.scenario.resources if r.country in in_model]
     keys = [(r.country, r.commodity) for r in rows]
     variables = model.problem.add_variable_dict("use_%s", range(len(rows)), lowBound=0)
-    for n, (key, row) in enumerate(zip(keys, rows)):
+    for n, (key, row) in enumerate(zip(keys, rows, strict=True)):
         var = variables[n]
         var.upBound = row.available
         model.use[key] = var
@@ -233,7 +233,7 @@ def _add_activity(model: BuiltModel, rows: list[Capacity]) -> None:
     growable = [n for n, r in enumerate(rows) if r.max_new > 0]
     news = problem.add_variable_dict("new_%s", growable, lowBound=0)
     decided = [n for n in growable if rows[n].needs_build_decision]
-    builds = problem.add_variable_dict("build_%s", decided, cat=pulp.LpBinary)
+    builds = problem.add_variable_dict("build_%s", decided, cat="Binary")
     for n, row in enumerate(rows):
         key = (row.country, row.process)
         model.act[key] = acts[n]

@@ -86,6 +86,10 @@ def tabulate(scenario: Scenario, setting: Setting, solution: Solution) -> RunRes
     deliveries = _deliveries(scenario, setting, solution)
     countries = _countries(scenario, setting, solution, deliveries)
     if not solution.status.has_plan:
+        # no plan, no figures: blank rather than zero, so nothing reads as a real result
+        unknown = ["cost", "capability", "shortfall"]
+        countries[unknown] = countries[unknown].astype(float) * float("nan")
+        deliveries[["delivered", "shortfall"]] = float("nan")
         return RunResult(
             setting.mode,
             setting.regime,
@@ -158,8 +162,8 @@ def _countries(
                 "name": info.name,
                 "member": info.member and country in setting.members,
                 "cost": solution.spend.get(country, 0.0),
-                "capability": 0.0 if got is None else float(got["delivered"]),
-                "shortfall": 0.0 if got is None else float(got["shortfall"]),
+                "capability": 0.0 if got is None else got["delivered"],
+                "shortfall": 0.0 if got is None else got["shortfall"],
             }
         )
     return _frame("countries", rows)
@@ -307,6 +311,8 @@ class Comparison:
         runs: one :class:`RunResult` per (mode, regime) that was asked for.
         sha256: the input workbook's SHA-256, when it came from a file.
         source: the input's path, when it came from a file.
+        solver: versions of the planner, PuLP, HiGHS and Python that produced it.
+        ran_at: when the runs were solved (UTC, ISO 8601).
     """
 
     scenario: Scenario
@@ -314,6 +320,7 @@ class Comparison:
     sha256: str = ""
     source: str = ""
     solver: dict[str, str] = field(default_factory=dict)
+    ran_at: str = ""
 
     def run(self, mode: Mode, regime: Regime) -> RunResult:
         """The run for ``mode`` and ``regime``."""
@@ -420,8 +427,11 @@ class Comparison:
                 entry[f"{measure}_change"] = change
             rows.append(entry)
         order = {m.value: n for n, m in enumerate(Mode)}
+        order |= {c.country: n for n, c in enumerate(self.scenario.countries)}
         frame = pd.DataFrame(rows)
-        return frame.sort_values(["mode", "country"], key=lambda s: s.map(order).fillna(s))
+        ranks = frame[["mode", "country"]].apply(lambda column: column.map(order))
+        ordered: pd.DataFrame = frame.loc[ranks.sort_values(["mode", "country"]).index]
+        return ordered.reset_index(drop=True)
 
     def tables(self, name: str) -> pd.DataFrame:
         """One of the per-run tables (``production``, ``trade``, ``resources``, ``prices``,
@@ -437,7 +447,10 @@ class Comparison:
             frames.append(frame)
         if not frames:
             return pd.DataFrame(columns=["mode", "regime", *_EMPTY[name]])
-        return pd.concat([f for f in frames if not f.empty] or frames[:1], ignore_index=True)
+        stacked: pd.DataFrame = pd.concat(
+            [f for f in frames if not f.empty] or frames[:1], ignore_index=True
+        )
+        return stacked
 
     @property
     def failed(self) -> list[RunResult]:
@@ -465,13 +478,13 @@ class Comparison:
                     "message": run.message,
                     "countries": [
                         {
-                            "country": str(row.country),
-                            "member": bool(row.member),
-                            "cost": float(row.cost),
-                            "capability": float(row.capability),
-                            "shortfall": float(row.shortfall),
+                            "country": str(row["country"]),
+                            "member": bool(row["member"]),
+                            "cost": _plain(float(row["cost"])),
+                            "capability": _plain(float(row["capability"])),
+                            "shortfall": _plain(float(row["shortfall"])),
                         }
-                        for row in run.countries.itertuples()
+                        for row in run.countries.to_dict("records")
                     ],
                 }
             )
@@ -480,6 +493,7 @@ class Comparison:
             "scenario": self.scenario.name,
             "currency": self.scenario.currency,
             "sha256": self.sha256,
+            "ran_at": self.ran_at,
             "runs": runs,
             "headline": [{k: _plain(v) for k, v in row.items()} for row in headline],
         }
@@ -513,7 +527,7 @@ def _cell(wide: pd.DataFrame, index: tuple[str, str], measure: str, regime: Regi
     column = (measure, regime.value)
     if column not in wide.columns:
         return None
-    value = wide.loc[index, column]
+    value: Any = wide.loc[index, column]
     return None if pd.isna(value) else float(value)
 
 
@@ -522,4 +536,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return None
     return value
-

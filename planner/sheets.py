@@ -249,9 +249,7 @@ SHEETS: tuple[Sheet, ...] = (
         (
             Column("country", Cell.COUNTRY, "A member country."),
             Column("commodity", Cell.COMMODITY, "A commodity of kind capability."),
-            Column(
-                "amount", Cell.NUMBER, "Units min_cost must deliver.", unit="units", minimum=0
-            ),
+            Column("amount", Cell.NUMBER, "Units min_cost must deliver.", unit="units", minimum=0),
             Column(
                 "weight",
                 Cell.NUMBER,

@@ -91,10 +91,10 @@ class Prices:
     ``capacity`` of one more unit of existing capacity; ``budget`` of one more unit of
     money in a budget group; ``new_limit`` of one more unit of ``max_new``; ``link`` of one
     more unit of a capped link's capacity. ``target`` is, in min_cost only, what one more
-    unit of a target costs (shortfall penalty or cost of delivery; positive). ``tight`` marks constraints that hold with equality;
-    ``degenerate`` says the LP's solution was degenerate, so prices of tight constraints
-    may not be unique. ``fixed_binaries`` says they come from the LP with build decisions
-    fixed.
+    unit of a target costs (shortfall penalty or cost of delivery; positive). ``tight``
+    marks constraints that hold with equality; ``degenerate`` says the LP's solution was
+    degenerate, so prices of tight constraints may not be unique. ``fixed_binaries`` says
+    they come from the LP with build decisions fixed.
     """
 
     balance: dict[Pair, float] = field(default_factory=dict)
@@ -151,7 +151,7 @@ def _silence_banner() -> None:
     import highspy
 
     with _stdout_to_devnull():
-        highspy.Highs()
+        highspy.Highs()  # type: ignore[no-untyped-call]
     _quiet = True
 
 
@@ -160,7 +160,7 @@ def highs_version() -> str:
     _silence_banner()
     import highspy
 
-    return str(highspy.Highs().version())
+    return str(highspy.Highs().version())  # type: ignore[no-untyped-call]
 
 
 @contextlib.contextmanager
@@ -270,10 +270,12 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions) -> Solution:
         return Solution(second.status, second.message, solve_time=seconds)
     values = _values(model)
 
+    capability = model.capability
+
     def first_stage() -> None:
         hold.changeRHS(-_NO_BOUND)  # the hold no longer binds
         problem.sense = pulp.LpMaximize
-        problem.setObjective(model.capability)
+        problem.setObjective(capability)
 
     if model.is_mip:
         prices, extra = _prices(model, options, first_stage)
@@ -290,9 +292,7 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions) -> Solution:
     )
 
 
-def _prices(
-    model: BuiltModel, options: SolveOptions, prepare: Any
-) -> tuple[Prices, float]:
+def _prices(model: BuiltModel, options: SolveOptions, prepare: Any) -> tuple[Prices, float]:
     """Shadow prices of the solved model; for a MILP, from the LP with binaries fixed.
 
     ``prepare`` turns the problem into the one whose prices are wanted (it is called
@@ -415,7 +415,7 @@ def _is_degenerate(model: BuiltModel) -> bool:
         (basis.row_status, solution.row_value, lp.row_lower_, lp.row_upper_),
     )
     for statuses, values, lowers, uppers in checks:
-        for status, value, lower, upper in zip(statuses, values, lowers, uppers):
+        for status, value, lower, upper in zip(statuses, values, lowers, uppers, strict=True):
             if status != basic:
                 continue
             if abs(value - lower) <= _TOLERANCE or abs(value - upper) <= _TOLERANCE:

@@ -1,0 +1,631 @@
+"""Report writing: a comparison in, one Excel workbook (and a JSON summary) out.
+
+Contract of this stage: :func:`write_report` formats a :class:`~planner.results.Comparison`
+into the workbook policy staff open (sheets Summary, Countries, Production, Trade,
+Resources, Prices, Provenance) and :func:`write_json` writes the machine-readable summary of
+DESIGN.md. Both only format: every figure shown is one the comparison already holds (shape
+rule 9); a run without a plan shows its status and leaves its figures blank. Every string
+goes through :func:`planner.xlsx.write_text`, so text from the input (ids, names, the
+scenario's description) stays inert text, never a formula. Both files are written through
+:func:`planner.files.atomic_write`: whole or not at all, and never over the input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from planner.errors import OutputError
+from planner.files import atomic_write
+from planner.results import RUN_ORDER, Comparison
+from planner.schema import Mode, Regime
+from planner.xlsx import (
+    HEADER_FILL,
+    HEADER_FONT,
+    MONEY,
+    NUMBER,
+    add_note,
+    fit_columns,
+    write_header,
+    write_text,
+    write_value,
+)
+
+SHEETS = ("Summary", "Countries", "Production", "Trade", "Resources", "Prices", "Provenance")
+"""The report's sheets, in workbook order."""
+
+_POINTS = '#,##0.0"%"'
+"""A percentage already multiplied by 100 (``saving_pct``): shown with a % sign, unscaled."""
+
+_SECONDS = "0.000"
+
+_TITLE_FONT = Font(name="Calibri", size=16, bold=True)
+_HEADING_FONT = Font(name="Calibri", size=12, bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+_QUESTIONS = {
+    Mode.MIN_COST: "Minimise cost (min_cost): what does it cost to meet every member's "
+    "capability target?",
+    Mode.MAX_CAPABILITY: "Maximise capability (max_capability): how much capability can the "
+    "members' capital budget buy?",
+}
+
+_NEUTRAL = (
+    "This report sets out what each arrangement costs and delivers on the scenario's data; "
+    "it does not recommend one. Every figure follows from the input workbook and changes "
+    "with it."
+)
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """A row of the Summary: where its value comes from, its label, format and meaning."""
+
+    column: str
+    label: str
+    number_format: str
+    meaning: str
+
+
+def write_report(
+    comparison: Comparison, path: Path | str, *, inputs: Iterable[Path | str] = ()
+) -> Path:
+    """Write the comparison's Excel report to ``path``, atomically.
+
+    Args:
+        comparison: the solved runs and their derived figures.
+        path: the report's destination; it must end in ``.xlsx``.
+        inputs: files that must never be overwritten. The comparison's own input file,
+            when it has one, is always among them.
+
+    Returns:
+        The path written.
+
+    Raises:
+        OutputError: ``path`` is not an ``.xlsx`` file, is an input, is open in a
+            spreadsheet program, or its folder cannot be written.
+    """
+    out = Path(path)
+    if out.suffix.lower() != ".xlsx":
+        raise OutputError(f"{out}: the report is an Excel workbook; give a path ending in .xlsx")
+    workbook = build_workbook(comparison)
+    return atomic_write(out, workbook.save, inputs=_guarded(comparison, inputs))
+
+
+def write_json(
+    comparison: Comparison, path: Path | str, *, inputs: Iterable[Path | str] = ()
+) -> Path:
+    """Write the JSON summary of DESIGN.md to ``path``, atomically.
+
+    Args:
+        comparison: the solved runs and their derived figures.
+        path: the summary's destination.
+        inputs: files that must never be overwritten (the comparison's input always is).
+
+    Returns:
+        The path written.
+
+    Raises:
+        OutputError: ``path`` is an input or cannot be written.
+        ValueError: the summary holds NaN or an infinite number (JSON cannot).
+    """
+    text = json.dumps(comparison.to_json(), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    return atomic_write(path, write, inputs=_guarded(comparison, inputs))
+
+
+def build_workbook(comparison: Comparison, *, written_at: datetime | None = None) -> Workbook:
+    """The report as an openpyxl workbook, not yet saved.
+
+    Args:
+        comparison: the solved runs and their derived figures.
+        written_at: the time shown as when the report was written (default: now, UTC).
+
+    Returns:
+        A workbook with the sheets of :data:`SHEETS`.
+    """
+    when = (written_at or datetime.now(UTC)).astimezone(UTC)
+    workbook = Workbook()
+    _summary_sheet(workbook.active, comparison)
+    _countries_sheet(workbook.create_sheet("Countries"), comparison)
+    currency = comparison.scenario.currency
+    for title in ("Production", "Trade", "Resources"):
+        frame = comparison.tables(title.lower())
+        _table_sheet(workbook.create_sheet(title), frame, _column_notes(title, currency))
+    _prices_sheet(workbook.create_sheet("Prices"), comparison)
+    _provenance_sheet(workbook.create_sheet("Provenance"), comparison, when)
+    for sheet in workbook.worksheets:
+        _print_setup(sheet)
+    return workbook
+
+
+def _wrap_column(sheet: Worksheet, column: int, width: float) -> None:
+    """Wrap a column's text and give each row the height its longest text needs.
+
+    Spreadsheet programs do not grow a row for wrapped text written by openpyxl, so the
+    height is estimated: one line per ``width`` characters, 15 points a line.
+    """
+    sheet.column_dimensions[get_column_letter(column)].width = width
+    for (cell,) in sheet.iter_rows(min_col=column, max_col=column):
+        if isinstance(cell.value, str):
+            cell.alignment = _WRAP
+            lines = max(1, math.ceil(len(cell.value) / (width - 8)))
+            current = sheet.row_dimensions[cell.row].height or 15
+            sheet.row_dimensions[cell.row].height = max(current, 15 * lines)
+            if lines > 1:
+                for neighbour in sheet[cell.row][: column - 1]:
+                    neighbour.alignment = Alignment(vertical="top")
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """Print landscape, every column on one page's width."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _guarded(comparison: Comparison, inputs: Iterable[Path | str]) -> list[Path]:
+    guarded = [Path(p) for p in inputs]
+    if comparison.source:
+        guarded.append(Path(comparison.source))
+    return guarded
+
+
+# --- Summary -----------------------------------------------------------------------------
+
+
+def _run_figures(mode: Mode, currency: str) -> tuple[_Figure, ...]:
+    objective = (
+        f"Spend plus the shortfall penalty on unmet targets, in {currency}: what the run minimises."
+        if mode is Mode.MIN_COST
+        else "Weighted capability delivered: what the run maximises (each target's weight "
+        "times the units delivered)."
+    )
+    return (
+        _Figure(
+            "status",
+            "Status",
+            "@",
+            "optimal: a proven best plan. time_limit: the best plan found before the time "
+            "limit, not proven best. infeasible, unbounded or error: no plan; its figures "
+            "are left blank (see Provenance).",
+        ),
+        _Figure("objective", "Objective", NUMBER, objective),
+        _Figure(
+            "cost",
+            f"Spend ({currency})",
+            MONEY,
+            "Money spent by every country in the run on resources, activity, new capacity, "
+            "fixed build costs and imports; no penalty included.",
+        ),
+        _Figure(
+            "capability",
+            "Capability delivered",
+            NUMBER,
+            "Units of capability delivered to the members, summed over their targets.",
+        ),
+        _Figure(
+            "shortfall",
+            "Shortfall",
+            NUMBER,
+            "Units by which the members' capability targets are not met.",
+        ),
+    )
+
+
+def _headline_figures(mode: Mode, currency: str) -> tuple[_Figure, ...]:
+    measure = "objective (spend plus penalty)" if mode is Mode.MIN_COST else "spend"
+    return (
+        _Figure(
+            "saving",
+            f"Coalition saving against national stacks ({currency})",
+            MONEY,
+            f"National stacks' {measure} minus the coalition's. Positive: the coalition "
+            "costs less; negative: it costs more.",
+        ),
+        _Figure(
+            "saving_pct",
+            "Coalition saving against national stacks (%)",
+            _POINTS,
+            f"The saving as a share of the national stacks' {measure}.",
+        ),
+        _Figure(
+            "spend_saving",
+            f"Spend saving, without penalty ({currency})",
+            MONEY,
+            "National stacks' spend minus the coalition's spend.",
+        ),
+        _Figure(
+            "extra_capability",
+            "Coalition's extra capability",
+            NUMBER,
+            "Capability delivered by the coalition minus that of national stacks.",
+        ),
+        _Figure(
+            "price_of_trust_cost",
+            f"Price of trust, cost ({currency})",
+            MONEY,
+            f"The coalition's {measure} minus the open world's: what trading only within "
+            "the coalition (and its allowed links) adds.",
+        ),
+        _Figure(
+            "price_of_trust_capability",
+            "Price of trust, capability",
+            NUMBER,
+            "The open world's capability minus the coalition's.",
+        ),
+    )
+
+
+def _summary_sheet(sheet: Worksheet, comparison: Comparison) -> None:
+    sheet.title = "Summary"
+    scenario = comparison.scenario
+    title = sheet.cell(row=1, column=1)
+    write_text(title, "Coalition capability planner: report")
+    title.font = _TITLE_FONT
+    details = (
+        ("Scenario", scenario.name),
+        ("Description", scenario.description),
+        ("Currency", scenario.currency),
+        ("About this report", _NEUTRAL),
+    )
+    for row, (label, value) in enumerate(details, start=2):
+        write_text(sheet.cell(row=row, column=1), label)
+        sheet.cell(row=row, column=1).font = Font(name="Calibri", bold=True)
+        write_text(sheet.cell(row=row, column=2), value)
+    row = 2 + len(details) + 1
+    for mode in comparison.modes:
+        row = _mode_block(sheet, comparison, mode, row) + 2
+    # Fixed widths: long texts in column B (the description) overflow into the empty
+    # cells beside them instead of widening the regime columns.
+    for letter, width in zip("ABCDE", (50, 14, 14, 14, 70), strict=True):
+        sheet.column_dimensions[letter].width = width
+    _wrap_column(sheet, 5, 70)
+
+
+def _mode_block(sheet: Worksheet, comparison: Comparison, mode: Mode, top: int) -> int:
+    """Write one mode's table, headline and charts from row ``top``; return the last row."""
+    currency = comparison.scenario.currency
+    heading = sheet.cell(row=top, column=1)
+    write_text(heading, _QUESTIONS[mode])
+    heading.font = _HEADING_FONT
+    header = top + 1
+    _header_cells(sheet, header, ["Figure", *(r.value for r in Regime), "What it means"])
+    summary = comparison.summary
+    rows = {
+        str(r["regime"]): r for r in summary.loc[summary["mode"] == mode.value].to_dict("records")
+    }
+    figures = _run_figures(mode, currency)
+    for offset, figure in enumerate(figures, start=1):
+        row = header + offset
+        write_text(sheet.cell(row=row, column=1), figure.label)
+        for column, regime in enumerate(Regime, start=2):
+            record = rows.get(regime.value)
+            value = "not run" if record is None and figure.column == "status" else None
+            if record is not None:
+                value = _plain(record[figure.column])
+            write_value(sheet.cell(row=row, column=column), value, figure.number_format)
+        write_text(sheet.cell(row=row, column=5), figure.meaning)
+    _charts(sheet, mode, header, currency)
+    return _headline_block(sheet, comparison, mode, header + len(figures) + 2)
+
+
+def _headline_block(sheet: Worksheet, comparison: Comparison, mode: Mode, top: int) -> int:
+    meaning = "What it means (n/a: a run it compares found no plan)"
+    _header_cells(sheet, top, ["Headline", "Value", "", "", meaning])
+    headline = comparison.headline
+    records = headline.loc[headline["mode"] == mode.value].to_dict("records")
+    record = records[0] if records else {}
+    figures = _headline_figures(mode, comparison.scenario.currency)
+    for offset, figure in enumerate(figures, start=1):
+        row = top + offset
+        value = _plain(record.get(figure.column))
+        write_text(sheet.cell(row=row, column=1), figure.label)
+        write_value(
+            sheet.cell(row=row, column=2), "n/a" if value is None else value, figure.number_format
+        )
+        write_text(sheet.cell(row=row, column=5), figure.meaning)
+    return top + len(figures)
+
+
+def _charts(sheet: Worksheet, mode: Mode, header: int, currency: str) -> None:
+    """Two native bar charts beside the mode's table: spend and capability by regime."""
+    # The regimes are text: a string reference, where openpyxl's set_categories would write
+    # a numeric one.
+    categories = Reference(sheet, min_col=2, max_col=4, min_row=header, max_row=header)
+    specs = (
+        (header + 3, f"Spend by regime, {mode.value}", currency, "G"),
+        (header + 4, f"Capability by regime, {mode.value}", "units", "N"),
+    )
+    for row, title, unit, anchor in specs:
+        chart = BarChart()
+        chart.type = "col"
+        chart.title = title
+        chart.y_axis.title = unit
+        chart.x_axis.title = "regime"
+        # openpyxl 3.1 marks axes deleted by default; Excel then hides them.
+        chart.x_axis.delete = False
+        chart.y_axis.delete = False
+        chart.legend = None
+        data = Reference(sheet, min_col=1, max_col=4, min_row=row, max_row=row)
+        chart.add_data(data, from_rows=True, titles_from_data=True)
+        for series in chart.series:
+            series.cat = AxDataSource(strRef=StrRef(f=str(categories)))
+        chart.width, chart.height = 12, 7
+        sheet.add_chart(chart, f"{anchor}{header - 1}")
+
+
+# --- Countries ---------------------------------------------------------------------------
+
+_MEASURES = (("cost", "spend"), ("capability", "capability"), ("shortfall", "shortfall"))
+
+
+def _countries_sheet(sheet: Worksheet, comparison: Comparison) -> None:
+    """One row per mode and member: each regime's figures, then the change from
+    national stacks to the coalition (``comparison.gains``)."""
+    headers = ["mode", "country", "name"]
+    headers += [f"{label}: {regime.value}" for _, label in _MEASURES for regime in Regime]
+    headers += [f"{label} change, national to coalition" for _, label in _MEASURES]
+    records: list[list[Any]] = []
+    by_key = _index(comparison.countries, ("mode", "regime", "country"))
+    gains = _index(comparison.gains, ("mode", "country"))
+    for mode in comparison.modes:
+        planned = {r: _has_plan(comparison, mode, r) for r in Regime}
+        for country in comparison.scenario.members:
+            if not any((mode.value, r.value, country) in by_key for r in Regime):
+                continue
+            name = comparison.scenario.country_by_id[country].name
+            record: list[Any] = [mode.value, country, name]
+            for column, _ in _MEASURES:
+                for regime in Regime:
+                    row = by_key.get((mode.value, regime.value, country))
+                    record.append(row[column] if row and planned[regime] else None)
+            change = gains.get((mode.value, country), {})
+            both = planned[Regime.NATIONAL] and planned[Regime.COALITION]
+            record += [change.get(f"{c}_change") if both else None for c, _ in _MEASURES]
+            records.append(record)
+    formats = {
+        index: MONEY if "spend" in h else NUMBER for index, h in enumerate(headers) if index > 2
+    }
+    _write_table(sheet, headers, records, formats, _column_notes("Countries", ""))
+    sheet.freeze_panes = "D2"
+
+
+def _has_plan(comparison: Comparison, mode: Mode, regime: Regime) -> bool:
+    run = comparison.runs.get((mode, regime))
+    return run is not None and run.has_plan
+
+
+def _index(frame: pd.DataFrame, keys: Sequence[str]) -> dict[Any, dict[Any, Any]]:
+    if frame.empty:
+        return {}
+    return {tuple(record[k] for k in keys): record for record in frame.to_dict("records")}
+
+
+# --- Tables ------------------------------------------------------------------------------
+
+
+def _table_sheet(
+    sheet: Worksheet, frame: pd.DataFrame, notes: dict[str, str], *, widest: float = 60
+) -> None:
+    headers = [str(c) for c in frame.columns]
+    formats = {
+        index: MONEY if "cost" in header else NUMBER
+        for index, header in enumerate(headers)
+        if pd.api.types.is_numeric_dtype(frame[header]) or header == "capacity"
+    }
+    records = [list(row) for row in frame.itertuples(index=False)]
+    _write_table(sheet, headers, records, formats, notes, widest=widest)
+
+
+def _write_table(
+    sheet: Worksheet,
+    headers: Sequence[str],
+    records: Iterable[Sequence[Any]],
+    formats: dict[int, str],
+    notes: dict[str, str],
+    *,
+    widest: float = 60,
+) -> None:
+    """A header row (frozen, filtered, with notes) and one row per record from row 2."""
+    write_header(sheet, headers)
+    for column, header in enumerate(headers, start=1):
+        if header in notes:
+            add_note(sheet.cell(row=1, column=column), notes[header])
+    last = 1
+    for last, record in enumerate(records, start=2):
+        for index, value in enumerate(record):
+            write_value(sheet.cell(row=last, column=index + 1), _plain(value), formats.get(index))
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last}"
+    fit_columns(sheet, maximum=widest)
+
+
+def _header_cells(sheet: Worksheet, row: int, headers: Sequence[str]) -> None:
+    for column, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=row, column=column)
+        write_text(cell, header)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+
+
+# --- Prices ------------------------------------------------------------------------------
+
+_PRICE_NOTES = (
+    "How to read this sheet",
+    "Each row is a shadow price: how much the run's objective improves with one more unit "
+    "of the item, everything else unchanged. In min_cost it is money saved ({currency}); in "
+    "max_capability it is weighted capability gained.",
+    "Binding rows come first in each run: a constraint that binds limits the plan; one that "
+    "does not has a price of zero.",
+    "may_not_be_unique = yes: the plan sits on a degenerate corner of the model, where "
+    "another, equally valid set of prices exists. The value shown is one valid answer, "
+    "not the only one; re-run the scenario with one more unit to see the actual effect.",
+    "Where the scenario has build decisions (fixed costs or a minimum new build), prices "
+    "come from the plan with those yes/no decisions held at their optimum.",
+    "A price holds only for a small change; larger changes may move the plan elsewhere.",
+)
+
+
+def _prices_sheet(sheet: Worksheet, comparison: Comparison) -> None:
+    frame = comparison.tables("prices")
+    if not frame.empty:
+        parts = [
+            part.sort_values("binding", ascending=False, kind="stable")
+            for _, part in frame.groupby(["mode", "regime"], sort=False)
+        ]
+        frame = pd.concat(parts, ignore_index=True)
+    currency = comparison.scenario.currency
+    _table_sheet(sheet, frame, _column_notes("Prices", currency), widest=100)
+    column = len(frame.columns) + 2
+    # Short unwrapped lines, so that the table's rows beside them keep their height.
+    lines: list[str] = []
+    for paragraph in _PRICE_NOTES:
+        lines += [*textwrap.wrap(paragraph.format(currency=currency), 90), ""]
+    for row, text in enumerate(lines, start=1):
+        write_text(sheet.cell(row=row, column=column), text)
+    sheet.cell(row=1, column=column).font = _HEADING_FONT
+    sheet.column_dimensions[get_column_letter(column)].width = 95
+    sheet.column_dimensions[get_column_letter(column - 1)].width = 3
+
+
+# --- Provenance --------------------------------------------------------------------------
+
+_VERSION_LABELS = {
+    "planner": "planner version",
+    "pulp": "PuLP version",
+    "highs": "HiGHS version",
+    "highspy": "highspy version",
+    "python": "Python version",
+}
+
+
+def _provenance_sheet(sheet: Worksheet, comparison: Comparison, when: datetime) -> None:
+    details: list[tuple[str, str]] = [
+        ("scenario", comparison.scenario.name),
+        ("input file", comparison.source or "(none: the scenario was built in Python)"),
+        ("input SHA-256", comparison.sha256 or "(none)"),
+        ("report written (UTC)", when.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    ]
+    details += [(_VERSION_LABELS.get(k, f"{k} version"), v) for k, v in comparison.solver.items()]
+    _write_table(sheet, ["item", "value"], details, {}, {})
+    sheet.auto_filter.ref = None
+    top = len(details) + 3
+    headers = [
+        "mode",
+        "regime",
+        "status",
+        "objective",
+        "cost",
+        "capability",
+        "shortfall",
+        "solve_time",
+        "gap",
+        "message",
+    ]
+    formats = {3: NUMBER, 4: MONEY, 5: NUMBER, 6: NUMBER, 7: _SECONDS, 8: NUMBER}
+    _header_cells(sheet, top, headers)
+    notes = _column_notes("Provenance", comparison.scenario.currency)
+    for column, header in enumerate(headers, start=1):
+        if header in notes:
+            add_note(sheet.cell(row=top, column=column), notes[header])
+    summary = _index(comparison.summary, ("mode", "regime"))
+    row = top
+    for mode, regime in RUN_ORDER:
+        record = summary.get((mode.value, regime.value))
+        if record is None:
+            continue
+        row += 1
+        values = [record[h] for h in headers[:-1]]
+        values.append(comparison.run(mode, regime).message)
+        for index, value in enumerate(values):
+            write_value(sheet.cell(row=row, column=index + 1), _plain(value), formats.get(index))
+    sheet.auto_filter.ref = f"A{top}:{get_column_letter(len(headers))}{row}"
+    fit_columns(sheet, maximum=70)
+
+
+# --- Shared ------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A value openpyxl writes as intended: numpy scalars to Python, NaN and NA to None,
+    booleans to ``yes``/``no``."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def _column_notes(sheet: str, currency: str) -> dict[str, str]:
+    """Header notes per sheet: what each column means and its unit."""
+    common = {
+        "mode": "min_cost: meet every target at least cost. max_capability: buy the most "
+        "capability with the budget.",
+        "regime": "national: each member alone, no trade. coalition: members trade with each "
+        "other (and over allowed links). open: every country trades with every country.",
+        "country": "The country's id from the Countries sheet.",
+    }
+    money = f"in {currency}" if currency else ""
+    notes = {
+        "Production": {
+            "layer": "The process's layer from the Processes sheet.",
+            "activity": "Units of activity run in the period.",
+            "existing": "Existing capacity, in units of activity.",
+            "new": "New capacity built, in units of activity.",
+            "built": "yes: new capacity is built here.",
+        },
+        "Trade": {
+            "quantity": "Units shipped from exporter to importer.",
+            "unit_cost": f"Link cost per unit shipped, {money}; the importer pays it.",
+            "cost": f"Quantity times unit cost, {money}.",
+            "capacity": "Most units the link may carry; blank: no limit.",
+        },
+        "Resources": {
+            "used": "Units drawn in the period.",
+            "available": "Units available per period.",
+            "unit_cost": f"Cost per unit used, {money}.",
+            "cost": f"Units used times unit cost, {money}.",
+        },
+        "Prices": {
+            "family": "commodity: the balance of a commodity in a country. resource, "
+            "capacity: an availability or capacity limit. budget: the capital budget.",
+            "value": "The objective's improvement per extra unit (money in min_cost, "
+            "weighted capability in max_capability).",
+            "binding": "yes: the constraint holds with equality in the plan.",
+            "may_not_be_unique": "yes: another, equally valid value exists (degenerate "
+            "plan); see the notes beside the table.",
+            "reading": "The price in plain words.",
+        },
+        "Countries": {
+            "name": "The country's name from the Countries sheet.",
+        },
+        "Provenance": {
+            "objective": "What the run optimised (blank when it found no plan).",
+            "solve_time": "Seconds the solver took.",
+            "gap": "Relative MIP gap at the end (0: proven optimal).",
+            "message": "The solver's own words on how the run ended.",
+        },
+    }
+    return common | notes.get(sheet, {})

@@ -1,0 +1,607 @@
+"""Validating a raw workbook into a :class:`~planner.schema.Scenario`, once, at the boundary.
+
+Contract of this stage: :func:`validate` parses every cell by its column's
+:class:`~planner.sheets.Cell` kind, fills defaults, then checks the cross-sheet rules of
+DESIGN.md ("Workbook sheets (v1)"). It returns a scenario only when the workbook has no
+problem at all; otherwise it raises one :class:`~planner.errors.InputError` carrying every
+problem found, the reader's included, sorted by sheet (contract order), row and column.
+Each problem names the sheet and column as the contract spells them, the Excel row, what is
+wrong and how to fix it. Later stages trust the scenario and never re-check it.
+
+Cell rules, by kind:
+
+- numbers are finite; Excel booleans and dates are not numbers. Text that is
+  unambiguously a plain number (``"1200"``, ``" 0.5 "``: a cell formatted as text) is
+  read as that number; any other text (``"ten"``, ``"1,200"``, ``"12%"``) is an error
+  that says what to type instead. Bounds come from the column (>= or > its minimum);
+- yes/no accepts yes/no, true/false, y/n and 1/0 in any case, and Excel booleans;
+- choices (``kind``, ``role``, the Scenario sheet's ``key``) ignore case;
+- ids and references are text stripped of surrounding spaces and case-sensitive; a whole
+  number typed as an id (1) is the id ``"1"``;
+- blank optional cells take the column's default; ``name`` defaults to the country id
+  and ``layer`` to the process id.
+
+:func:`load_scenario` chains :func:`~planner.workbook.read_workbook` and :func:`validate`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from pydantic import BaseModel
+
+from planner.errors import InputError, Problem
+from planner.schema import (
+    Capacity,
+    Commodity,
+    Country,
+    Link,
+    Process,
+    RecipeLine,
+    Resource,
+    Scenario,
+    Target,
+)
+from planner.sheets import NO, SCENARIO_KEYS, SHEET_BY_NAME, SHEETS, YES, Cell, Column, Sheet
+from planner.workbook import (
+    UNREADABLE,
+    CellValue,
+    RawSheet,
+    RawWorkbook,
+    Record,
+    ZipLimits,
+    problem_order,
+    read_workbook,
+)
+
+Value = str | float | bool | None
+"""A parsed cell: text (ids, choices, labels), a number, yes/no, or an absent optional."""
+
+ANY_COMMODITY: Final = "*"
+"""The Links sheet's commodity for "every tradable commodity"."""
+
+_REFERENCED_SHEET = {Cell.COUNTRY: "Countries", Cell.COMMODITY: "Commodities"}
+_REFERENCED_SHEET[Cell.PROCESS] = "Processes"
+
+_DEFAULT_FROM_ID = {("Countries", "name"): "country", ("Processes", "layer"): "process"}
+"""Optional text columns whose default is the row's own id."""
+
+_MODELS: dict[str, tuple[str, type[BaseModel]]] = {
+    "Countries": ("countries", Country),
+    "Commodities": ("commodities", Commodity),
+    "Resources": ("resources", Resource),
+    "Processes": ("processes", Process),
+    "Recipe": ("recipe", RecipeLine),
+    "Capacity": ("capacity", Capacity),
+    "Targets": ("targets", Target),
+    "Links": ("links", Link),
+}
+"""Each record sheet's Scenario field and row model."""
+
+_RECORD_SHEETS = tuple(s for s in SHEETS if s.name in _MODELS)
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with where it came from."""
+
+    scenario: Scenario
+    warnings: tuple[Problem, ...]
+    """Things worth telling the user that did not stop validation."""
+    path: Path
+    sha256: str
+    """SHA-256 (hex) of the workbook's bytes."""
+
+
+# --- one cell ------------------------------------------------------------------------------
+
+
+class _CellError(ValueError):
+    """A cell's value does not fit its column; the message says how to fix it."""
+
+
+def _show(value: object) -> str:
+    """A cell value as the user typed it, for messages."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"
+    return f"'{value}'" if isinstance(value, str) else str(value)
+
+
+def _parse_id(column: Column, value: CellValue) -> str:
+    if isinstance(value, bool):
+        raise _CellError(f"{_show(value)} is a yes/no value, not an id; type {column.rule}")
+    if isinstance(value, int | float):
+        return f"{value:.0f}" if float(value).is_integer() else str(value)
+    if isinstance(value, str):
+        return value.strip()
+    raise _CellError(
+        f"{_show(value)} is a date or time, not an id; format the cell as Text and retype it"
+    )
+
+
+def _parse_text(column: Column, value: CellValue) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:.0f}"
+    return str(value)
+
+
+def _parse_yesno(column: Column, value: CellValue) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().casefold()
+    if text in YES | NO:
+        return text in YES
+    raise _CellError(f"{_show(value)} is not yes or no; type yes or no")
+
+
+def _parse_choice(column: Column, value: CellValue) -> str:
+    text = str(value).strip().casefold()
+    if text in column.choices:
+        return text
+    raise _CellError(f"{_show(value)} is not {column.rule}{_suggest(text, column.choices)}")
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}([, ]\d{3})+(\.\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_PERCENT = re.compile(r"([+-]?(\d+\.?\d*|\.\d+))\s*%")
+
+
+def _number_from_text(text: str) -> float:
+    """A number typed as text, when it is unambiguous; otherwise how to type it."""
+    clean = text.strip().replace("\u00a0", " ")
+    if _PLAIN_NUMBER.fullmatch(clean):
+        return float(clean)
+    shown = f"'{text}' is text, not a number"
+    if _THOUSANDS.fullmatch(clean):
+        digits = clean.replace(",", "").replace(" ", "")
+        raise _CellError(f"{shown}: type {digits} (without thousands separators)")
+    if _DECIMAL_COMMA.fullmatch(clean):
+        raise _CellError(f"{shown}: type {clean.replace(',', '.')} (with a point for decimals)")
+    if match := _PERCENT.fullmatch(clean):
+        share = float(match.group(1)) / 100
+        raise _CellError(
+            f"{shown}: type {match.group(1)} without the % sign (or {share:g} for a fraction)"
+        )
+    raise _CellError(f"{shown}; type a number with digits only, e.g. 1200 or 0.5")
+
+
+def _parse_number(column: Column, value: CellValue) -> float:
+    if isinstance(value, bool):
+        raise _CellError(f"{_show(value)} is a yes/no value, not a number; type {column.rule}")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        number = _number_from_text(value)
+    else:
+        raise _CellError(f"{_show(value)} is a date or time, not a number; type {column.rule}")
+    if not math.isfinite(number):
+        raise _CellError(f"{_show(value)} is not a finite number; type {column.rule}")
+    _check_bound(column, number)
+    return number
+
+
+def _check_bound(column: Column, number: float) -> None:
+    bound = column.minimum
+    if bound is None:
+        return
+    if number < bound or (column.strict and number == bound):
+        what = "negative" if number < 0 else "too small"
+        raise _CellError(f"{number:g} is {what}; type {column.rule}")
+
+
+_PARSERS: dict[Cell, Callable[[Column, CellValue], Value]] = {
+    Cell.ID: _parse_id,
+    Cell.COUNTRY: _parse_id,
+    Cell.COMMODITY: _parse_id,
+    Cell.PROCESS: _parse_id,
+    Cell.TEXT: _parse_text,
+    Cell.YESNO: _parse_yesno,
+    Cell.NUMBER: _parse_number,
+    Cell.CHOICE: _parse_choice,
+}
+
+
+def _is_blank(value: CellValue) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _blank_message(column: Column) -> str:
+    if column.cell is Cell.ID:
+        return f"the id is blank; type {column.rule}, or delete the row"
+    if column.cell is Cell.TEXT:
+        return f"the cell is blank; type a value for `{column.name}`"
+    return f"the cell is blank; type {column.rule}"
+
+
+def _parse_cell(column: Column, value: CellValue) -> Value:
+    """The cell's value, raising :class:`_CellError` with the fix when it does not fit."""
+    if _is_blank(value):
+        if column.required:
+            raise _CellError(_blank_message(column))
+        return None if column.default is None else _default(column)
+    return _PARSERS[column.cell](column, value)
+
+
+def _default(column: Column) -> Value:
+    default = column.default
+    assert isinstance(default, str | float | bool), "sheets.py defaults are plain values"
+    return default
+
+
+def _suggest(value: str, known: Iterable[str]) -> str:
+    """``; did you mean `USA`?`` for the closest known id, or ""."""
+    options = list(known)
+    same = [k for k in options if k.casefold() == value.casefold()]
+    if same:
+        return f"; did you mean `{same[0]}`? (ids are case-sensitive)"
+    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
+    return f"; did you mean `{close[0]}`?" if close else ""
+
+
+# --- one sheet -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A record whose cells were parsed; cells that failed are absent from ``values``."""
+
+    sheet: str
+    row: int
+    values: dict[str, Value]
+
+    def text(self, column: str) -> str | None:
+        """The cell's text, or None when it is absent or not text."""
+        value = self.values.get(column)
+        return value if isinstance(value, str) else None
+
+    def number(self, column: str) -> float | None:
+        """The cell's number, or None when it is absent."""
+        value = self.values.get(column)
+        return value if isinstance(value, float) else None
+
+    def problem(self, column: str, message: str) -> Problem:
+        """A problem at this row's cell in ``column``."""
+        return Problem(self.sheet, self.row, column, message)
+
+
+@dataclass
+class _Tables:
+    """Every sheet's parsed rows, with every problem found so far."""
+
+    rows: dict[str, list[_Row]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def of(self, sheet: str) -> list[_Row]:
+        """The parsed rows of ``sheet`` (none when the workbook lacks it)."""
+        return self.rows.get(sheet, [])
+
+
+def _parse_records(sheet: Sheet, raw: RawSheet, tables: _Tables) -> None:
+    rows = []
+    for record in raw.records:
+        values: dict[str, Value] = {}
+        for column in sheet.columns:
+            if column.name not in raw.header:
+                if not column.required:  # a missing required header is already reported
+                    values[column.name] = _parse_cell(column, None)
+                continue
+            value = record.values[column.name]
+            if value is UNREADABLE:  # already reported by the reader
+                continue
+            try:
+                values[column.name] = _parse_cell(column, value)
+            except _CellError as error:
+                tables.problems.append(Problem(sheet.name, record.row, column.name, str(error)))
+        for (sheet_name, column_name), id_column in _DEFAULT_FROM_ID.items():
+            if sheet_name == sheet.name and values.get(column_name, "") is None:
+                values[column_name] = values.get(id_column)
+        rows.append(_Row(sheet.name, record.row, values))
+    tables.rows[sheet.name] = rows
+
+
+# --- the Scenario sheet --------------------------------------------------------------------
+
+
+def _parse_settings(raw: RawSheet | None, problems: list[Problem]) -> dict[str, Value]:
+    """The Scenario sheet's key/value rows as Scenario fields."""
+    if raw is None or "key" not in raw.header:  # already reported by the reader
+        return {}
+    settings: dict[str, Value] = {}
+    rows: dict[str, int] = {}
+    bad_keys = 0
+    for record in raw.records:
+        key = _setting_key(record.values["key"], record.row, problems)
+        bad_keys += key is None
+        if key in rows:
+            message = f"`{key}` is already set in row {rows[key]}; keep one row per key"
+            problems.append(Problem("Scenario", record.row, "key", message))
+        elif key is not None:
+            rows[key] = record.row
+            settings[key] = _setting_value(key, record, problems)
+    if "name" not in rows and not bad_keys:  # else a bad key may be the intended `name`
+        problems.append(
+            Problem(
+                "Scenario",
+                None,
+                "key",
+                "the scenario has no `name`; add a row with key `name` and a short name "
+                "as its value",
+            )
+        )
+    return {k: v for k, v in settings.items() if v is not None}
+
+
+def _setting_value(key: str, record: Record, problems: list[Problem]) -> Value:
+    value = record.values.get("value")
+    if value is UNREADABLE:  # already reported by the reader
+        return None
+    try:
+        return _parse_cell(SCENARIO_KEYS[key], value)
+    except _CellError as error:
+        problems.append(Problem("Scenario", record.row, "value", str(error)))
+        return None
+
+
+def _setting_key(value: CellValue, row: int, problems: list[Problem]) -> str | None:
+    if value is UNREADABLE:
+        return None
+    text = "" if value is None else str(value).strip()
+    if text.casefold() in SCENARIO_KEYS:
+        return text.casefold()
+    known = list(SCENARIO_KEYS)
+    what = "the key is blank" if not text else f"`{text}` is not a setting"
+    problems.append(
+        Problem(
+            "Scenario",
+            row,
+            "key",
+            f"{what}; the keys are {', '.join(f'`{k}`' for k in known)}{_suggest(text, known)}",
+        )
+    )
+    return None
+
+
+# --- cross-sheet rules ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Index:
+    """The ids each sheet defines, and the facts the cross-sheet rules look up."""
+
+    ids: dict[Cell, list[str]]
+    """Per reference kind, the ids of its sheet (only sheets the workbook has)."""
+    kinds: dict[str, str]
+    """Commodity -> kind, where both parsed."""
+    member: dict[str, bool]
+    """Country -> member, where both parsed (a broken cell proves nothing either way)."""
+    tradable: dict[str, bool]
+    """Commodity -> tradable, where both parsed."""
+
+    @classmethod
+    def of(cls, tables: _Tables) -> _Index:
+        """Index the defining sheets' parsed rows."""
+        ids: dict[Cell, list[str]] = {}
+        for cell, sheet in _REFERENCED_SHEET.items():
+            if sheet in tables.rows:
+                id_column = SHEET_BY_NAME[sheet].key[0]
+                ids[cell] = [i for r in tables.of(sheet) if (i := r.text(id_column)) is not None]
+        commodities = tables.of("Commodities")
+        return cls(
+            ids=ids,
+            kinds=_facts(commodities, "commodity", "kind", str),
+            member=_facts(tables.of("Countries"), "country", "member", bool),
+            tradable=_facts(commodities, "commodity", "tradable", bool),
+        )
+
+
+def _facts[T](rows: Iterable[_Row], key: str, column: str, kind: type[T]) -> dict[str, T]:
+    """``{row's id: row's value in column}`` for rows where both parsed.
+
+    The first row holding an id speaks for it, as in :func:`_unique_keys`.
+    """
+    facts: dict[str, T] = {}
+    for row in rows:
+        identifier, value = row.text(key), row.values.get(column)
+        if identifier is not None and identifier not in facts and isinstance(value, kind):
+            facts[identifier] = value
+    return facts
+
+
+def _unique_keys(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """One row per key: the first row holding a key keeps it, later rows are reported."""
+    for sheet in _RECORD_SHEETS:
+        first: dict[tuple[str, ...], int] = {}
+        for row in tables.of(sheet.name):
+            key = tuple(row.text(c) for c in sheet.key)
+            if any(part is None for part in key):
+                continue
+            parts = tuple(p for p in key if p is not None)
+            if parts in first:
+                shown = ", ".join(f"`{p}`" for p in parts)
+                shown = shown if len(parts) == 1 else f"({shown})"
+                yield row.problem(
+                    sheet.key[0],
+                    f"{shown} is already in row {first[parts]}; keep one row per "
+                    + " and ".join(sheet.key),
+                )
+            else:
+                first[parts] = row.row
+
+
+def _references(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """Every country, commodity and process named exists in its sheet."""
+    for sheet in _RECORD_SHEETS:
+        for column in sheet.columns:
+            known = index.ids.get(column.cell)
+            if known is None:  # not a reference, or its sheet is missing (reported)
+                continue
+            known_set = set(known)
+            for row in tables.of(sheet.name):
+                value = row.text(column.name)
+                if value is None or value in known_set:
+                    continue
+                if sheet.name == "Links" and column.name == "commodity" and value == ANY_COMMODITY:
+                    continue
+                target = _REFERENCED_SHEET[column.cell]
+                hint = _suggest(value, known) or f"; add it to {target} or correct this id"
+                yield row.problem(column.name, f"`{value}` is not in {target}{hint}")
+
+
+def _kind_message(commodity: str, kind: str, wanted: str, sheet: str) -> str:
+    return (
+        f"`{commodity}` is of kind {kind}, but {sheet} rows need a commodity of kind {wanted}; "
+        "change its kind in Commodities or choose another commodity"
+    )
+
+
+def _resources(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """A Resources commodity is of kind resource."""
+    for row in tables.of("Resources"):
+        commodity = row.text("commodity")
+        kind = index.kinds.get(commodity or "")
+        if commodity is not None and kind not in (None, "resource"):
+            yield row.problem(
+                "commodity", _kind_message(commodity, str(kind), "resource", "Resources")
+            )
+
+
+def _targets(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """A Targets commodity is of kind capability and its country is a member."""
+    for row in tables.of("Targets"):
+        country, commodity = row.text("country"), row.text("commodity")
+        if country is not None and index.member.get(country) is False:
+            yield row.problem(
+                "country",
+                f"`{country}` is not a member, and targets are for members only; set member "
+                f"to yes for `{country}` in Countries, or delete this row",
+            )
+        kind = index.kinds.get(commodity or "")
+        if commodity is not None and kind not in (None, "capability"):
+            yield row.problem(
+                "commodity", _kind_message(commodity, str(kind), "capability", "Targets")
+            )
+
+
+def _links(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """A link joins two different countries and carries a tradable commodity (or ``*``)."""
+    for row in tables.of("Links"):
+        exporter, importer = row.text("exporter"), row.text("importer")
+        if exporter is not None and exporter == importer:
+            yield row.problem(
+                "importer",
+                f"exporter and importer are both `{importer}`; a link joins two different "
+                "countries",
+            )
+        commodity = row.text("commodity")
+        if commodity is not None and index.tradable.get(commodity) is False:
+            yield row.problem(
+                "commodity",
+                f"`{commodity}` is not tradable; set tradable to yes for it in Commodities, "
+                f"use `{ANY_COMMODITY}` for every tradable commodity, or delete this row",
+            )
+
+
+def _outputs(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """Every process has at least one output line in Recipe."""
+    recipe = tables.of("Recipe")
+    if "Recipe" not in tables.rows:  # the missing sheet is already reported
+        return
+    producing = {r.text("process") for r in recipe if r.values.get("role") == "output"}
+    unsure = {r.text("process") for r in recipe if "role" not in r.values}
+    for row in tables.of("Processes"):
+        process = row.text("process")
+        if process is not None and process not in producing | unsure:
+            yield row.problem(
+                "process",
+                f"process `{process}` has no output in Recipe; add a Recipe row for it with "
+                "role output",
+            )
+
+
+def _new_capacity(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """A new build's minimum scale is at most its maximum."""
+    for row in tables.of("Capacity"):
+        low, high = row.number("min_new"), row.number("max_new")
+        if low is not None and high is not None and low > high:
+            yield row.problem(
+                "min_new",
+                f"min_new {low:g} is above max_new {high:g}; lower min_new or raise max_new",
+            )
+
+
+_RULES: tuple[Callable[[_Tables, _Index], Iterator[Problem]], ...] = (
+    _unique_keys,
+    _references,
+    _resources,
+    _targets,
+    _links,
+    _outputs,
+    _new_capacity,
+)
+
+
+# --- the stage -----------------------------------------------------------------------------
+
+
+def _build(settings: Mapping[str, Value], tables: _Tables) -> Scenario:
+    """The scenario, from rows that passed every rule."""
+    fields: dict[str, object] = dict(settings)
+    for sheet, (name, model) in _MODELS.items():
+        fields[name] = tuple(model.model_validate(r.values) for r in tables.of(sheet))
+    return Scenario.model_validate(fields)
+
+
+def validate(raw: RawWorkbook) -> Scenario:
+    """Parse and check a raw workbook into a scenario.
+
+    Args:
+        raw: the workbook as read by :func:`~planner.workbook.read_workbook`.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        InputError: with every problem found, the reader's included, in sheet, row and
+            column order.
+    """
+    tables = _Tables(problems=list(raw.errors))
+    settings = _parse_settings(raw.sheets.get("Scenario"), tables.problems)
+    for sheet in _RECORD_SHEETS:
+        if sheet.name in raw.sheets:
+            _parse_records(sheet, raw.sheets[sheet.name], tables)
+    index = _Index.of(tables)
+    for rule in _RULES:
+        tables.problems += rule(tables, index)
+    if tables.problems:
+        raise InputError(sorted(set(tables.problems), key=problem_order), path=str(raw.path))
+    return _build(settings, tables)
+
+
+def load_scenario(path: str | Path, *, limits: ZipLimits | None = None) -> LoadedScenario:
+    """Read and validate a scenario workbook.
+
+    Args:
+        path: the .xlsx file.
+        limits: bounds on the zip container (defaults: :class:`~planner.workbook.ZipLimits`).
+
+    Returns:
+        The validated scenario, the reader's warnings, the path and the file's SHA-256.
+
+    Raises:
+        InputError: the file is unusable or the scenario is invalid (every problem at once).
+    """
+    raw = read_workbook(path, limits=limits)
+    return LoadedScenario(validate(raw), raw.warnings, raw.path, raw.sha256)
