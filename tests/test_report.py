@@ -43,10 +43,6 @@ from planner.schema import (
 # Comparison.gains sorts with ``s.map(order).fillna(s)``, which pandas 3 warns about for the
 # country column (reported to the owner of planner/results.py); only that warning is let
 # through, so every other warning still fails the tests.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:'StringArray' is not supported as a fill value:pandas.errors.Pandas4Warning"
-)
-
 LINK = '=HYPERLINK("http://x","y")'
 """A country id that a naive writer would turn into a live link."""
 
