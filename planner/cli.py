@@ -116,7 +116,9 @@ def validate(scenario: Path) -> None:
 @click.option(
     "--gap",
     type=click.FloatRange(min=0),
-    help="Relative MIP gap at which HiGHS may stop [default: HiGHS's 1e-4].",
+    default=SolveOptions.gap,
+    show_default=True,
+    help="Relative MIP gap at which HiGHS may stop (only models with build decisions).",
 )
 @reports_errors
 def run(
@@ -125,7 +127,7 @@ def run(
     json_path: Path | None,
     mode: str,
     time_limit: float | None,
-    gap: float | None,
+    gap: float,
 ) -> None:
     """Solve SCENARIO as national stacks, a coalition and an open world; write the report."""
     from planner.report import write_json, write_report

@@ -9,8 +9,10 @@ Modes:
 
 - ``min_cost``: one solve of the problem as built.
 - ``max_capability``: maximise weighted capability; then, holding it at its optimum,
-  minimise total spend. Should the hold prove infeasible through round-off, it is relaxed
-  by a relative 1e-9, then 1e-7 (HiGHS's own feasibility tolerance).
+  minimise total spend. HiGHS returns the first optimum within its feasibility tolerances
+  (1e-6 for a MIP), so a hold at exactly that value may prove infeasible: it is then
+  relaxed by a relative 1e-9, 1e-7, 1e-6 and 1e-5 in turn. Should all fail, the first
+  stage's plan is reported, with a message saying its spend may not be the least.
 
 Shadow prices come from the LP. Where the model has build binaries, they come from the
 LP re-solved with every binary fixed at its optimal value. In ``max_capability`` they are
@@ -36,8 +38,12 @@ from planner.schema import Mode
 _TOLERANCE = 1e-7
 """How close to a bound a value must be to count as on it (HiGHS's feasibility tolerance)."""
 
-_HOLD_SLACKS = (1e-9, 1e-7)
+_HOLD_SLACKS = (1e-9, 1e-7, 1e-6, 1e-5)
 """Relative room given to the capability hold when holding it exactly proves infeasible."""
+
+_MIP_FEASIBILITY = 1e-9
+"""HiGHS's tolerance on a MIP solution's constraints (its default, 1e-6, lets a MIP plan
+deliver a few millionths more than the data allow, which the second stage then cannot hold)."""
 
 _NO_BOUND = 1e30
 """HiGHS treats any bound beyond 1e20 as infinite; PuLP accepts only finite ones."""
@@ -72,12 +78,14 @@ class SolveOptions:
 
     Attributes:
         time_limit: seconds per solver call; None for no limit.
-        gap: relative MIP gap at which HiGHS may stop; None for HiGHS's default (1e-4).
+        gap: relative MIP gap at which HiGHS may stop. The default, 1e-7, is far tighter than
+            HiGHS's own (1e-4), which would let a plan 0.01% dearer than the optimum pass as
+            optimal; raise it to trade precision for speed on large MILPs.
         threads: HiGHS threads; None for HiGHS's default.
     """
 
     time_limit: float | None = None
-    gap: float | None = None
+    gap: float = 1e-7
     threads: int | None = None
 
 
@@ -179,11 +187,146 @@ def _stdout_to_devnull() -> Iterator[None]:
         os.close(fd)
 
 
+class BulkHiGHS(pulp.HiGHS):
+    """PuLP's HiGHS interface, with the model handed to HiGHS in bulk.
+
+    PuLP 4.2's ``HiGHS.buildSolverModel`` walks the model in Python, wrapping every variable
+    and every matrix entry in a Python object on the way. On the 200-country open world
+    (240,000 columns) that took longer than HiGHS's own solve (see docs/performance.md).
+    This reads the same columns, bounds, costs and rows from PuLP's Rust core in bulk and
+    passes them to HiGHS in one call each; everything else (options, solving, reading the
+    solution back) is PuLP's own. ``tests/test_solve.py`` checks that it gives HiGHS the
+    same model as PuLP's own hand-over.
+    """
+
+    def buildSolverModel(self, lp: pulp.LpProblem) -> None:
+        import highspy
+        import numpy as np
+
+        inf = highspy.kHighsInf
+        core = lp._model
+        ids = core.used_variable_ids()
+        columns = core.list_variables_by_ids(ids)
+        position = {vid: j for j, vid in enumerate(ids)}
+        cost = np.zeros(len(ids))
+        objective = lp.objective
+        if objective is not None:
+            for var, coefficient in objective._expr.items():
+                cost[position[var.id()]] += coefficient
+        lower = np.array([v.lb for v in columns], dtype=np.float64).clip(-inf, inf)
+        upper = np.array([v.ub for v in columns], dtype=np.float64).clip(-inf, inf)
+        highs: Any = lp.solverModel
+        empty = np.zeros(0, dtype=np.int32)
+        highs.addCols(len(ids), cost, lower, upper, 0, empty, empty, np.zeros(0))
+        if self.mip:
+            integer = np.fromiter(
+                (j for j, v in enumerate(columns) if v.category != _CONTINUOUS), dtype=np.int32
+            )
+            if len(integer):
+                kinds = np.full(len(integer), highspy.HighsVarType.kInteger)
+                highs.changeColsIntegrality(len(integer), integer, kinds)
+        if lp.sense == pulp.LpMaximize:
+            highs.changeObjectiveSense(highspy.ObjSense.kMaximize)
+        if objective is not None:
+            highs.changeObjectiveOffset(objective.constant)
+        self._add_rows(highs, core.list_constraints(), position)
+
+    @staticmethod
+    def _add_rows(highs: Any, rows: list[Any], position: dict[int, int]) -> None:
+        """All rows in one ``addRows`` call, the matrix gathered with numpy."""
+        import highspy
+        import numpy as np
+
+        inf = highspy.kHighsInf
+        entries = [row.items() for row in rows]
+        lengths = np.fromiter((len(e) for e in entries), dtype=np.int64, count=len(rows))
+        flat = [pair for pairs in entries for pair in pairs]
+        ids = np.fromiter((v.id() for v, _ in flat), dtype=np.int64, count=len(flat))
+        values = np.fromiter((c for _, c in flat), dtype=np.float64, count=len(flat))
+        column = np.full(max(position, default=-1) + 1, -1, dtype=np.int32)
+        column[np.fromiter(position, dtype=np.int64)] = np.fromiter(
+            position.values(), dtype=np.int32
+        )
+        keep = values != 0
+        row_of = np.repeat(np.arange(len(rows)), lengths)[keep]
+        counts = np.bincount(row_of, minlength=len(rows))
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int32)
+        rhs = np.fromiter((row.rhs for row in rows), dtype=np.float64, count=len(rows))
+        senses = [row.sense for row in rows]
+        lower = np.where([s == _LESS_EQUAL for s in senses], -inf, rhs)
+        upper = np.where([s == _GREATER_EQUAL for s in senses], inf, rhs)
+        indices = column[ids[keep]]
+        highs.addRows(len(rows), lower, upper, len(indices), starts, indices, values[keep])
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[Any, bool]:
+        """PuLP's reading of the solution, with values and duals stored in bulk."""
+        highs: Any = lp.solverModel
+        core = lp._model
+        ids = core.used_variable_ids()
+        solution = highs.getSolution()
+        core.set_variable_values(list(zip(ids, solution.col_value, strict=True)))
+        core.set_variable_djs(list(zip(ids, solution.col_dual, strict=True)))
+        rows = core.list_constraints()
+        core.set_constraint_pis([(r.id(), d) for r, d in zip(rows, solution.row_dual, strict=True)])
+        slacks = []
+        for row, activity in zip(rows, solution.row_value, strict=True):
+            slack = activity - row.rhs  # PuLP's convention: >= 0 when satisfied
+            slacks.append((row.id(), -slack if row.sense == _LESS_EQUAL else slack))
+        core.set_constraint_slacks(slacks)
+        return _highs_status(highs)
+
+
+def _highs_status(highs: Any) -> tuple[Any, bool]:
+    """PuLP's status for a HiGHS model status, and whether a solution came back.
+
+    The same mapping as PuLP's own ``HiGHS.findSolutionValues``.
+    """
+    import highspy
+
+    model = highspy.HighsModelStatus
+    status = highs.getModelStatus()
+    S = pulp.LpSolveStatus
+    table = {
+        model.kOptimal: S.Optimal,
+        model.kInfeasible: S.Infeasible,
+        model.kUnbounded: S.Unbounded,
+        model.kUnboundedOrInfeasible: S.Undefined,
+        model.kObjectiveBound: S.GapLimit,
+        model.kObjectiveTarget: S.GapLimit,
+        model.kInterrupt: S.Interrupted,
+        model.kTimeLimit: S.TimeLimit,
+        model.kIterationLimit: S.IterationLimit,
+        model.kSolutionLimit: S.SolutionLimit,
+        model.kMemoryLimit: S.MemoryLimit,
+        model.kNotset: S.NotSolved,
+        model.kModelEmpty: S.NotSolved,
+    }
+    stopped_early = {
+        model.kObjectiveBound,
+        model.kObjectiveTarget,
+        model.kInterrupt,
+        model.kTimeLimit,
+        model.kIterationLimit,
+        model.kSolutionLimit,
+        model.kMemoryLimit,
+    }
+    objective = highs.getObjectiveValue()
+    has_solution = status == model.kOptimal or (
+        status in stopped_early and math.isfinite(objective)
+    )
+    return table.get(status, S.Undefined), has_solution
+
+
+_CONTINUOUS = pulp._rustcore.Category.Continuous
+_LESS_EQUAL = pulp._rustcore.Sense.LessEqual
+_GREATER_EQUAL = pulp._rustcore.Sense.GreaterEqual
+
+
 def _solver(options: SolveOptions, *, mip: bool = True, **extra: Any) -> pulp.LpSolver:
-    params: dict[str, Any] = dict(extra)
+    params: dict[str, Any] = {"mip_feasibility_tolerance": _MIP_FEASIBILITY, **extra}
     if options.threads is not None:
         params["threads"] = options.threads
-    return pulp.HiGHS(
+    return BulkHiGHS(
         msg=False,
         mip=mip,
         timeLimit=options.time_limit,
@@ -232,7 +375,7 @@ def _solve_min_cost(model: BuiltModel, options: SolveOptions) -> Solution:
     if not outcome.status.has_plan:
         return Solution(outcome.status, outcome.message, solve_time=outcome.seconds)
     values = _values(model)
-    prices, seconds = _prices(model, options, lambda: None)
+    prices, seconds = _prices(model, options, values["build"], lambda: None)
     objective = model.problem.objective
     assert objective is not None
     return Solution(
@@ -248,13 +391,14 @@ def _solve_min_cost(model: BuiltModel, options: SolveOptions) -> Solution:
 
 def _solve_max_capability(model: BuiltModel, options: SolveOptions) -> Solution:
     assert model.capability is not None and model.cost is not None
+    capability, problem = model.capability, model.problem
     first = _run(model, options)
     if not first.status.has_plan:
         return Solution(first.status, first.message, solve_time=first.seconds)
-    best = _expression_value(model.capability)
+    best = _expression_value(capability)
+    values = _values(model)
     prices = _read_prices(model) if not model.is_mip else Prices()
-    problem = model.problem
-    hold = problem.addConstraint(model.capability >= best, "hold_capability")
+    hold = problem.addConstraint(capability >= best, "hold_capability")
     problem.sense = pulp.LpMinimize
     problem.setObjective(model.cost)
     second = _run(model, options)
@@ -266,11 +410,16 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions) -> Solution:
         hold.changeRHS(best - slack * max(1.0, abs(best)))
         second = _run(model, options)
     seconds = first.seconds + second.seconds
-    if not second.status.has_plan:
-        return Solution(second.status, second.message, solve_time=seconds)
-    values = _values(model)
-
-    capability = model.capability
+    status, message = worst([first.status, second.status]), first.message or second.message
+    if second.status.has_plan:
+        values, best = _values(model), _expression_value(capability)
+    else:
+        # keep the first stage's plan: it has the most capability, if not the least spend
+        status = first.status
+        message = (
+            f"the plan has the most capability, but finding the cheapest such plan failed "
+            f"({second.status.value}): its spend may not be the least"
+        )
 
     def first_stage() -> None:
         hold.changeRHS(-_NO_BOUND)  # the hold no longer binds
@@ -278,13 +427,12 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions) -> Solution:
         problem.setObjective(capability)
 
     if model.is_mip:
-        prices, extra = _prices(model, options, first_stage)
+        prices, extra = _prices(model, options, values["build"], first_stage)
         seconds += extra
-    status = worst([first.status, second.status])
     return Solution(
         status,
-        first.message or second.message,
-        objective=_expression_value(model.capability),
+        message,
+        objective=best,
         solve_time=seconds,
         gap=first.gap,
         prices=prices,
@@ -292,18 +440,19 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions) -> Solution:
     )
 
 
-def _prices(model: BuiltModel, options: SolveOptions, prepare: Any) -> tuple[Prices, float]:
+def _prices(
+    model: BuiltModel, options: SolveOptions, builds: dict[Pair, float], prepare: Any
+) -> tuple[Prices, float]:
     """Shadow prices of the solved model; for a MILP, from the LP with binaries fixed.
 
-    ``prepare`` turns the problem into the one whose prices are wanted (it is called
-    only for a MILP, whose LP must be re-solved anyway).
+    ``builds`` are the plan's build decisions; ``prepare`` turns the problem into the one
+    whose prices are wanted (it is called only for a MILP, whose LP must be re-solved).
     """
     if not model.is_mip:
         return _read_prices(model), 0.0
-    for var in model.build.values():
-        fixed = round(var.varValue or 0.0)
-        var.lowBound = fixed
-        var.upBound = fixed
+    for key, var in model.build.items():
+        var.lowBound = builds[key]
+        var.upBound = builds[key]
     prepare()
     outcome = _run(model, options, mip=False)
     prices = _read_prices(model, fixed_binaries=True) if outcome.status.has_plan else Prices()
