@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO ?= scenarios/tutorial_comparative_advantage.xlsx
+DEMO ?= scenarios/pax_silica.xlsx
 
 .PHONY: demo test lint bench scenarios clean
 
