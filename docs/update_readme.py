@@ -18,6 +18,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,91 @@ def nutshell() -> str:
     return f"```console\n$ planner run {TUTORIAL}\n{body}\n{report}\n```"
 
 
-SECTIONS: dict[str, Callable[[], str]] = {"nutshell": nutshell}
+VARIANTS = (
+    ("scenarios/pax_silica_founders.xlsx", "founding seven (Dec 2025)"),
+    ("scenarios/pax_silica.xlsx", "current membership"),
+    ("scenarios/pax_silica_trusted.xlsx", "current + Taiwan, Canada trusted"),
+)
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None or value != value else f"{value:,.1f}"
+
+
+def default_scenario() -> str:
+    """Headline figures of the default scenario and its membership variants."""
+    import planner
+    from planner.schema import Mode, Regime
+
+    results = {path: planner.run(ROOT / path) for path, _ in VARIANTS}
+    current = results["scenarios/pax_silica.xlsx"]
+    currency = current.scenario.currency
+    lines = [
+        "| variant | members | min_cost: national | coalition | open | saving | price of trust "
+        "| max_capability: national | coalition | open |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for path, label in VARIANTS:
+        result = results[path]
+        cost = {r: result.run(Mode.MIN_COST, r).objective for r in Regime}
+        cap = {r: result.run(Mode.MAX_CAPABILITY, r).total_capability for r in Regime}
+        head = result.headline.set_index("mode").loc[Mode.MIN_COST.value]
+        lines.append(
+            f"| {label} | {len(result.scenario.members)} | {_money(cost[Regime.NATIONAL])} "
+            f"| {_money(cost[Regime.COALITION])} | {_money(cost[Regime.OPEN])} "
+            f"| {_money(head['saving'])} ({head['saving_pct']:.0f}%) "
+            f"| {_money(head['price_of_trust_cost'])} "
+            f"| {cap[Regime.NATIONAL]:.2f} | {cap[Regime.COALITION]:.2f} | {cap[Regime.OPEN]:.2f} |"
+        )
+    head = current.headline.set_index("mode")
+    national = current.run(Mode.MIN_COST, Regime.NATIONAL)
+    meeting = int((national.deliveries.groupby("country")["delivered"].sum() > 1e-9).sum())
+    gains = current.gains
+    top = gains.loc[gains["mode"] == Mode.MIN_COST.value].nlargest(5, "gain")
+    winners = ", ".join(f"`{r.country}` ({_money(r.gain)})" for r in top.itertuples())
+    necks = "\n".join(_bottlenecks(current.bottlenecks(Mode.MIN_COST), currency))
+    unit = currency or "money"
+    return "\n".join(
+        [
+            *lines,
+            "",
+            f"Money in {unit}; capability in the scenario's capability unit. Current membership:",
+            "",
+            f"- **Saving against national stacks** (min_cost objective, spend plus shortfall "
+            f"penalty): {_money(head.loc['min_cost', 'saving'])} "
+            f"({head.loc['min_cost', 'saving_pct']:.0f}%). In national stacks {meeting} of "
+            f"{len(current.scenario.members)} members deliver any capability at all, so most "
+            "of that figure is the shortfall penalty they avoid; it moves with "
+            "`shortfall_penalty`.",
+            f"- **Extra capability for the same capital** (max_capability): "
+            f"{head.loc['max_capability', 'extra_capability']:.2f}.",
+            f"- **Price of trust** (coalition against the open world, min_cost): "
+            f"{_money(head.loc['min_cost', 'price_of_trust_cost'])}; in max_capability "
+            f"{head.loc['max_capability', 'price_of_trust_capability']:.2f} capability.",
+            f"- **Members that gain most** (fall in spend plus penalty): {winners}.",
+            "- **Top bottlenecks** of the coalition (min_cost shadow prices):",
+            necks,
+        ]
+    )
+
+
+def _bottlenecks(table: pd.DataFrame, currency: str, top: int = 5) -> list[str]:
+    """One line per kind of limit (family and item), at its highest price, with where."""
+    lines = []
+    for (family, item), group in table.groupby(["family", "item"], sort=False):
+        where = ", ".join(f"`{c}`" for c in group["country"].head(6))
+        more = f" and {len(group) - 6} more" if len(group) > 6 else ""
+        lines.append(
+            f"  - {family} `{item}`: up to {group['value'].max():,.2f} {currency} per unit "
+            f"({where}{more})"
+        )
+    return lines[:top]
+
+
+SECTIONS: dict[str, Callable[[], str]] = {
+    "nutshell": nutshell,
+    "default-scenario": default_scenario,
+}
 
 
 def render(text: str) -> str:

@@ -404,7 +404,13 @@ class Comparison:
 
         ``cost_change`` = coalition spend - national spend (negative: the member pays less);
         ``capability_change`` = coalition capability - national capability;
-        ``shortfall_change`` = coalition shortfall - national shortfall.
+        ``shortfall_change`` = coalition shortfall - national shortfall;
+        ``gain`` = what the member gains in the coalition, in the mode's own terms: in
+        min_cost, -(cost_change + shortfall_penalty x shortfall_change), the fall in its
+        spend plus penalty; in max_capability, capability_change. A member's spend in the
+        coalition includes what it pays for imports but not what others spend producing
+        them, so gains are a first reading of who benefits; ``planner share`` divides the
+        coalition's cost by cooperative-game rules.
         """
         table = self.countries
         if table.empty:
@@ -425,6 +431,7 @@ class Comparison:
                 entry[f"coalition_{measure}"] = coalition
                 change = None if national is None or coalition is None else coalition - national
                 entry[f"{measure}_change"] = change
+            entry["gain"] = _gain(entry, mode, self.scenario.shortfall_penalty)
             rows.append(entry)
         order = {m.value: n for n, m in enumerate(Mode)}
         order |= {c.country: n for n, c in enumerate(self.scenario.countries)}
@@ -432,6 +439,22 @@ class Comparison:
         ranks = frame[["mode", "country"]].apply(lambda column: column.map(order))
         ordered: pd.DataFrame = frame.loc[ranks.sort_values(["mode", "country"]).index]
         return ordered.reset_index(drop=True)
+
+    def bottlenecks(self, mode: Mode, regime: Regime = Regime.COALITION) -> pd.DataFrame:
+        """The binding limits of one run, most valuable first.
+
+        Shadow prices of exhausted resources, full capacities, new-capacity limits, capped
+        links and budgets, with ``value`` > 0: what one more unit of each would be worth.
+        Commodity prices and targets are left out: they are marginal costs, not limits.
+        """
+        run = self.runs.get((mode, regime))
+        if run is None or run.prices.empty:
+            return _frame("prices", [])
+        prices = run.prices
+        limits = prices["family"].isin(_LIMIT_FAMILIES) & prices["binding"]
+        chosen = prices.loc[limits & (prices["value"] > 0)]
+        ranked: pd.DataFrame = chosen.sort_values("value", ascending=False, kind="stable")
+        return ranked.reset_index(drop=True)
 
     def tables(self, name: str) -> pd.DataFrame:
         """One of the per-run tables (``production``, ``trade``, ``resources``, ``prices``,
@@ -497,6 +520,22 @@ class Comparison:
             "runs": runs,
             "headline": [{k: _plain(v) for k, v in row.items()} for row in headline],
         }
+
+
+_LIMIT_FAMILIES = ("resource", "capacity", "new capacity limit", "link capacity", "budget")
+
+
+def _gain(entry: dict[str, Any], mode: str, penalty: float) -> float | None:
+    cost, capability, shortfall = (
+        entry["cost_change"],
+        entry["capability_change"],
+        entry["shortfall_change"],
+    )
+    if mode == Mode.MAX_CAPABILITY.value:
+        return capability  # type: ignore[no-any-return]
+    if cost is None or shortfall is None:
+        return None
+    return -(cost + penalty * shortfall)  # type: ignore[no-any-return]
 
 
 def _value(run: RunResult | None, measure: str) -> float | None:
