@@ -35,7 +35,7 @@ def nutshell() -> str:
         result = CliRunner().invoke(main, ["run", str(ROOT / TUTORIAL), "-o", report])
     if result.exit_code != 0:
         raise SystemExit(f"planner run failed:\n{result.output}")
-    lines = [line for line in result.output.splitlines() if not line.startswith("report:")]
+    lines = [line for line in result.stdout.splitlines() if not line.startswith("report:")]
     body = "\n".join(lines).rstrip()
     report = f"report: {Path(TUTORIAL).stem}-report.xlsx"
     return f"```console\n$ planner run {TUTORIAL}\n{body}\n{report}\n```"

@@ -19,11 +19,50 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from planner.annotate import write_annotated
+from planner.checks import Locator, check
+from planner.errors import InputError
+from planner.files import refuse_overwriting_inputs
 from planner.model import build, setting_for
 from planner.results import RUN_ORDER, Comparison, RunResult, tabulate
 from planner.schema import Mode, Regime, Scenario
 from planner.solve import SolveOptions, highs_version, solve
-from planner.validate import LoadedScenario, load_scenario
+from planner.validate import LoadedScenario, validate
+from planner.workbook import ZipLimits, read_workbook
+
+
+def load(
+    path: str | Path, *, limits: ZipLimits | None = None, annotate: str | Path | None = None
+) -> LoadedScenario:
+    """Read, validate and check a scenario workbook.
+
+    Args:
+        path: the .xlsx file.
+        limits: bounds on the zip container (see :class:`~planner.workbook.ZipLimits`).
+        annotate: where to write a copy of the workbook with every problem and warning
+            marked on its cell and listed on an Errors sheet; written whether or not the
+            workbook is valid (not when the file itself is unusable).
+
+    Returns:
+        The scenario, with the reader's warnings and the domain checks' warnings
+        (:func:`planner.checks.check`).
+
+    Raises:
+        InputError: the file is unusable or the scenario is invalid (every problem at once).
+    """
+    if annotate is not None:
+        refuse_overwriting_inputs(Path(annotate), (Path(path),))
+    raw = read_workbook(path, limits=limits)
+    try:
+        scenario = validate(raw)
+    except InputError as error:
+        if annotate is not None:
+            write_annotated(path, error.problems, annotate, warnings=raw.warnings)
+        raise
+    warnings = raw.warnings + check(scenario, Locator.from_raw(raw))
+    if annotate is not None:
+        write_annotated(path, (), annotate, warnings=warnings)
+    return LoadedScenario(scenario, warnings, raw.path, raw.sha256)
 
 
 def run_one(
@@ -64,7 +103,7 @@ def run(
     Returns:
         The comparison, with every table as a DataFrame.
     """
-    loaded = load_scenario(source) if isinstance(source, str | Path) else source
+    loaded = load(source) if isinstance(source, str | Path) else source
     if isinstance(loaded, LoadedScenario):
         scenario, sha256, path = loaded.scenario, loaded.sha256, str(loaded.path)
     else:

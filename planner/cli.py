@@ -17,13 +17,14 @@ from typing import Any
 import click
 import pandas as pd
 
+from planner.api import load
 from planner.api import run as run_scenario
 from planner.errors import NoPlanError, PlannerError, Problem
 from planner.files import refuse_overwriting_inputs
 from planner.results import Comparison
 from planner.schema import Mode
 from planner.solve import SolveOptions
-from planner.validate import load_scenario
+from planner.workbook import ZipLimits
 
 
 class PlannerExit(click.ClickException):
@@ -50,9 +51,59 @@ def reports_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def _warn(problems: tuple[Problem, ...]) -> None:
-    for problem in problems:
-        click.echo(f"warning: {problem}", err=True)
+def limit_options[**P, R](command: Callable[P, R]) -> Callable[P, R]:
+    """The options that raise the guards against oversized or crafted workbooks."""
+    defaults = ZipLimits()
+    options = (
+        ("--max-file-mb", float, defaults.max_file_mb, "Largest workbook read, in MiB."),
+        (
+            "--max-unpacked-mb",
+            float,
+            defaults.max_unpacked_mb,
+            "Largest total unpacked size of the workbook's parts, in MiB.",
+        ),
+        ("--max-parts", int, defaults.max_parts, "Most parts (files) inside the workbook."),
+        (
+            "--max-ratio",
+            float,
+            defaults.max_ratio,
+            "Highest compression ratio of a large part (a zip bomb's tell).",
+        ),
+    )
+    for name, kind, default, text in reversed(options):
+        command = click.option(name, type=kind, default=default, show_default=True, help=text)(
+            command
+        )
+    return command
+
+
+def _limits(values: dict[str, Any]) -> ZipLimits:
+    return ZipLimits(
+        max_file_mb=values.pop("max_file_mb"),
+        max_unpacked_mb=values.pop("max_unpacked_mb"),
+        max_parts=values.pop("max_parts"),
+        max_ratio=values.pop("max_ratio"),
+    )
+
+
+def _warn(problems: tuple[Problem, ...], *, limit: int | None = None, source: Path) -> None:
+    """Print warnings to stderr; with ``limit``, only the first few, each shortened."""
+    shown = problems if limit is None else problems[:limit]
+    for problem in shown:
+        text = str(problem)
+        if limit is not None and len(text) > _SHORT:
+            text = text[: _SHORT - 1] + "…"
+        click.echo(f"warning: {text}", err=True)
+    if len(shown) < len(problems):
+        click.echo(
+            f"warning: … and {len(problems) - len(shown)} more; `planner validate {source}` "
+            "lists them all in full",
+            err=True,
+        )
+
+
+_SHORT = 240
+"""Longest warning `planner run` prints before shortening it."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,11 +129,20 @@ def template(path: Path) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--annotate",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write a copy of the workbook with each problem marked on its cell and an "
+    "Errors sheet listing them all.",
+)
+@limit_options
 @reports_errors
-def validate(scenario: Path) -> None:
+def validate(scenario: Path, annotate: Path | None, **limits: Any) -> None:
     """Check SCENARIO and list every problem, or say it is valid."""
-    loaded = load_scenario(scenario)
-    _warn(loaded.warnings)
+    loaded = load(scenario, limits=_limits(limits), annotate=annotate)
+    _warn(loaded.warnings, source=scenario)
+    if annotate is not None:
+        click.echo(f"annotated copy: {annotate}")
     counts = ", ".join(f"{n} {what}" for what, n in loaded.scenario.counts().items())
     click.echo(f"valid: {loaded.scenario.name}: {counts}")
 
@@ -120,6 +180,7 @@ def validate(scenario: Path) -> None:
     show_default=True,
     help="Relative MIP gap at which HiGHS may stop (only models with build decisions).",
 )
+@limit_options
 @reports_errors
 def run(
     scenario: Path,
@@ -128,6 +189,7 @@ def run(
     mode: str,
     time_limit: float | None,
     gap: float,
+    **limits: Any,
 ) -> None:
     """Solve SCENARIO as national stacks, a coalition and an open world; write the report."""
     from planner.report import write_json, write_report
@@ -136,8 +198,8 @@ def run(
     for path in (report, json_path):
         if path is not None and str(path) != "-":
             refuse_overwriting_inputs(path, (scenario,))  # before, not after, the solves
-    loaded = load_scenario(scenario)
-    _warn(loaded.warnings)
+    loaded = load(scenario, limits=_limits(limits))
+    _warn(loaded.warnings, limit=3, source=scenario)
     modes = tuple(Mode) if mode == "both" else (Mode(mode),)
     comparison = run_scenario(
         loaded, modes=modes, options=SolveOptions(time_limit=time_limit, gap=gap)
