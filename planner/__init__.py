@@ -3,7 +3,7 @@
 The public API is the pipeline the CLI runs, one typed stage at a time::
 
     import planner
-    loaded = planner.load_scenario("scenarios/pax_silica.xlsx")  # read + validate
+    loaded = planner.load("scenarios/pax_silica.xlsx")  # read, validate, check
     result = planner.run(loaded)                                  # build, solve, tabulate
     result.headline                                               # pandas DataFrames
     planner.write_report(result, "report.xlsx")
@@ -11,7 +11,7 @@ The public API is the pipeline the CLI runs, one typed stage at a time::
 Importing the package has no side effects.
 """
 
-from planner.api import run, run_one
+from planner.api import load, run, run_one
 from planner.errors import InputError, NoPlanError, OutputError, PlannerError, Problem
 from planner.report import write_json, write_report
 from planner.results import Comparison, RunResult
@@ -34,6 +34,7 @@ __all__ = [
     "Scenario",
     "SolveOptions",
     "Status",
+    "load",
     "load_scenario",
     "run",
     "run_one",

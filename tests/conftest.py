@@ -19,7 +19,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from planner.model import build, setting_for
 from planner.schema import (
@@ -37,6 +40,12 @@ from planner.schema import (
     Target,
 )
 from planner.solve import Solution, SolveOptions, Status, solve
+
+# CI must not fail on a counterexample drawn for the first time on that run: there the
+# property tests replay a fixed sequence of examples (locally they keep exploring).
+settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 Fields = Mapping[str, Any]
 
