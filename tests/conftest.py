@@ -16,10 +16,9 @@ name (so hypothesis tests may use them too). Conventions of :func:`make_scenario
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any
-
-import os
 
 import pytest
 from hypothesis import settings
