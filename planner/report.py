@@ -45,7 +45,16 @@ from planner.xlsx import (
     write_value,
 )
 
-SHEETS = ("Summary", "Countries", "Production", "Trade", "Resources", "Prices", "Provenance")
+SHEETS = (
+    "Summary",
+    "Countries",
+    "Shortfalls",
+    "Production",
+    "Trade",
+    "Resources",
+    "Prices",
+    "Provenance",
+)
 """The report's sheets, in workbook order."""
 
 _POINTS = '#,##0.0"%"'
@@ -146,6 +155,12 @@ def build_workbook(comparison: Comparison, *, written_at: datetime | None = None
     _summary_sheet(workbook.active, comparison)
     _countries_sheet(workbook.create_sheet("Countries"), comparison)
     currency = comparison.scenario.currency
+    _table_sheet(
+        workbook.create_sheet("Shortfalls"),
+        comparison.shortfalls,
+        _column_notes("Shortfalls", currency),
+        widest=100,
+    )
     for title in ("Production", "Trade", "Resources"):
         frame = comparison.tables(title.lower())
         _table_sheet(workbook.create_sheet(title), frame, _column_notes(title, currency))
@@ -620,6 +635,15 @@ def _column_notes(sheet: str, currency: str) -> dict[str, str]:
         },
         "Countries": {
             "name": "The country's name from the Countries sheet.",
+        },
+        "Shortfalls": {
+            "commodity": "The capability the target asks for.",
+            "target": "The target amount.",
+            "delivered": "Units delivered in the plan.",
+            "shortfall": "Target minus delivered.",
+            "weight": "Value of one unit in max_capability.",
+            "stopped_by": "The binding limits with the highest shadow prices that could have "
+            "served this target: what would have to give for more to be delivered.",
         },
         "Provenance": {
             "objective": "What the run optimised (blank when it found no plan).",

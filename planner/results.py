@@ -456,6 +456,35 @@ class Comparison:
         ranked: pd.DataFrame = chosen.sort_values("value", ascending=False, kind="stable")
         return ranked.reset_index(drop=True)
 
+    @cached_property
+    def shortfalls(self) -> pd.DataFrame:
+        """Every missed target, with what stopped it.
+
+        ``stopped_by`` names the binding limits (exhausted resources, full capacities,
+        new-capacity limits, capped links, budgets) with the highest shadow prices among the
+        countries that could have supplied the target: the member itself under national
+        stacks, every country of the run otherwise. Where no limit has a price, nothing in
+        the model can make more (no process, resource or link reaches it), or more would
+        cost above the shortfall penalty.
+        """
+        rows = []
+        for key in RUN_ORDER:
+            run = self.runs.get(key)
+            if run is None or not run.has_plan:
+                continue
+            missed = run.deliveries.loc[run.deliveries["shortfall"] > _MISSED]
+            for target in missed.to_dict("records"):
+                rows.append(
+                    {
+                        "mode": key[0].value,
+                        "regime": key[1].value,
+                        **target,
+                        "stopped_by": _stopped_by(run, str(target["country"])),
+                    }
+                )
+        columns = ["mode", "regime", *_EMPTY["deliveries"], "stopped_by"]
+        return pd.DataFrame(rows, columns=columns)
+
     def tables(self, name: str) -> pd.DataFrame:
         """One of the per-run tables (``production``, ``trade``, ``resources``, ``prices``,
         ``deliveries``) stacked over every run, with ``mode`` and ``regime`` columns."""
@@ -523,6 +552,26 @@ class Comparison:
 
 
 _LIMIT_FAMILIES = ("resource", "capacity", "new capacity limit", "link capacity", "budget")
+
+_MISSED = 1e-6
+"""Shortfall below which a target counts as met (solver round-off)."""
+
+
+def _stopped_by(run: RunResult, country: str, top: int = 3) -> str:
+    """The most valuable binding limits that could have served ``country``'s target."""
+    prices = run.prices
+    limits = prices.loc[
+        prices["family"].isin(_LIMIT_FAMILIES) & prices["binding"] & (prices["value"] > 0)
+    ]
+    if run.regime is Regime.NATIONAL:
+        limits = limits.loc[limits["country"] == country]
+    if limits.empty:
+        return (
+            "no binding limit: nothing within reach can make more (a missing resource, "
+            "process or link; see `planner validate`), or more would cost above the penalty"
+        )
+    best = limits.sort_values("value", ascending=False, kind="stable").head(top)
+    return "; ".join(best["reading"])
 
 
 def _gain(entry: dict[str, Any], mode: str, penalty: float) -> float | None:

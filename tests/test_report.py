@@ -403,3 +403,30 @@ def test_libreoffice_opens_the_report(report: Path, tmp_path: Path) -> None:
     text = (tmp_path / "report.csv").read_text(encoding="utf-8", errors="replace")
     assert HOSTILE["scenario"].split("|")[0] in text
     assert HOSTILE["description"] in text
+
+
+def test_a_missed_target_says_what_stopped_it(tmp_path: Path) -> None:
+    """A member whose only fab is full misses its target under national stacks: the
+    Shortfalls sheet names the full capacity and its price (penalty 100 - cost 1 = 99)."""
+    from conftest import make_scenario
+
+    import planner
+
+    scenario = make_scenario(
+        countries=["A"],
+        commodities={"cap": "capability"},
+        recipe={"make": {"cap": 1}},
+        capacity={("A", "make"): {"existing": 2, "cost": 1}},
+        targets={("A", "cap"): 5},
+        penalty=100,
+    )
+    result = planner.run(scenario, modes=["min_cost"], regimes=["national"])
+    missed = result.shortfalls
+    assert list(missed["shortfall"]) == [pytest.approx(3)]
+    assert "existing `make` capacity in `A`" in missed["stopped_by"][0]
+    assert "99" in missed["stopped_by"][0]
+    path = planner.write_report(result, tmp_path / "r.xlsx")
+    sheet = openpyxl.load_workbook(path)["Shortfalls"]
+    headers = [c.value for c in sheet[1]]
+    assert "stopped_by" in headers
+    assert "capacity" in str(sheet.cell(row=2, column=headers.index("stopped_by") + 1).value)
