@@ -324,20 +324,21 @@ def _add_balances(model: BuiltModel) -> None:
     for line in model.scenario.recipe:
         sign = 1.0 if line.role is Role.OUTPUT else -1.0
         recipe[line.process].append((line.commodity, sign * line.amount))
-    terms: dict[Pair, dict[pulp.LpVariable, float]] = defaultdict(lambda: defaultdict(float))
+    # PuLP adds up repeated variables in a row, so each term is simply appended
+    terms: dict[Pair, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     for key, var in model.use.items():
-        terms[key][var] += 1.0
+        terms[key].append((var, 1.0))
     for (c, p), var in model.act.items():
         for k, amount in recipe[p]:
-            terms[(c, k)][var] += amount
+            terms[(c, k)].append((var, amount))
     for (k, i, j), var in model.ship.items():
-        terms[(j, k)][var] += 1.0
-        terms[(i, k)][var] -= 1.0
+        terms[(j, k)].append((var, 1.0))
+        terms[(i, k)].append((var, -1.0))
     for key, var in model.deliver.items():
-        terms[key][var] -= 1.0
+        terms[key].append((var, -1.0))
     problem = model.problem
-    for key, coefficients in terms.items():
-        expr = pulp.LpAffineExpression.from_dict(coefficients)
+    for key, pairs in terms.items():
+        expr = pulp.LpAffineExpression.from_list(pairs)
         model.balance[key] = problem.addConstraint(expr >= 0)
 
 
