@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pulp
 
 from planner.schema import Capacity, Link, Mode, Regime, Role, Scenario
@@ -74,6 +75,8 @@ def setting_for(
     regime: Regime,
     mode: Mode,
     members: Sequence[str] | None = None,
+    *,
+    prune: bool = True,
 ) -> Setting:
     """The countries, links and budgets that ``regime`` puts in the model.
 
@@ -83,6 +86,8 @@ def setting_for(
         mode: min_cost or max_capability.
         members: the members to use instead of the scenario's own (for sub-coalitions);
             their order follows the Countries sheet.
+        prune: leave out the links that no optimal plan needs (:func:`carrying_links`);
+            the optimum is the same either way.
 
     ``national`` holds every member as its own block: no links, and one budget per member.
     Solving the blocks together equals the sum of each solved alone, because the blocks
@@ -104,6 +109,8 @@ def setting_for(
     else:
         countries = tuple(c.country for c in scenario.countries)
         links = open_links(scenario, countries)
+    if prune:
+        links = carrying_links(scenario, member_ids, links)
     pooled = BudgetGroup("pooled", countries, sum(budget[m].budget for m in member_ids))
     return Setting(regime, mode, countries, member_ids, links, (pooled,))
 
@@ -160,6 +167,97 @@ def open_links(scenario: Scenario, countries: Sequence[str]) -> tuple[TradeLink,
                 cost = default if row.cost is None else row.cost
                 links.append(TradeLink(k, i, j, cost, row.capacity))
     return tuple(links)
+
+
+def carrying_links(
+    scenario: Scenario, members: Sequence[str], links: Sequence[TradeLink]
+) -> tuple[TradeLink, ...]:
+    """The links of a regime that some optimal plan may need.
+
+    A country that neither supplies a commodity (a Resources row with something
+    available, or a process with capacity that makes it) nor uses it (a process with
+    capacity that consumes it, or a target) can only pass it on. Passing on through a
+    country ``t`` is never needed when every route ``s -> t -> d`` it offers has a direct
+    link ``s -> d`` with no capacity limit that costs no more: any plan shipping through
+    ``t`` ships as cheaply, or more cheaply, direct. For such a ``t``, the links into it
+    are left out unless it uses the commodity, and the links out of it unless it supplies
+    it. Shortcutting routes one country at a time turns every optimal plan into one on the
+    remaining links at no greater cost, so the optimum is unchanged; only links nobody
+    needs go. Where a ban, a capacity or a dearer link makes a detour worth taking, the
+    detour's countries keep all their links.
+    """
+    supply, use = _suppliers_and_users(scenario, members)
+    by_commodity: dict[str, list[TradeLink]] = defaultdict(list)
+    for link in links:
+        by_commodity[link.commodity].append(link)
+    kept: list[TradeLink] = []
+    for commodity, group in by_commodity.items():
+        idle = _needless_transit(group, supply[commodity] & use[commodity])
+        kept += [
+            link
+            for link in group
+            if not (link.exporter in idle and link.exporter not in supply[commodity])
+            and not (link.importer in idle and link.importer not in use[commodity])
+        ]
+    return tuple(kept)
+
+
+def _suppliers_and_users(
+    scenario: Scenario, members: Sequence[str]
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per commodity: the countries that can supply it and those that can use it."""
+    makes: dict[str, list[str]] = defaultdict(list)
+    takes: dict[str, list[str]] = defaultdict(list)
+    for line in scenario.recipe:
+        (makes if line.role is Role.OUTPUT else takes)[line.process].append(line.commodity)
+    supply: dict[str, set[str]] = defaultdict(set)
+    use: dict[str, set[str]] = defaultdict(set)
+    for row in scenario.resources:
+        if row.available > 0:
+            supply[row.commodity].add(row.country)
+    for cap in scenario.capacity:
+        if cap.existing > 0 or cap.max_new > 0:
+            for k in makes[cap.process]:
+                supply[k].add(cap.country)
+            for k in takes[cap.process]:
+                use[k].add(cap.country)
+    chosen = set(members)
+    for target in scenario.targets:
+        if target.country in chosen:
+            use[target.commodity].add(target.country)
+    return supply, use
+
+
+def _needless_transit(links: Sequence[TradeLink], both: set[str]) -> set[str]:
+    """Countries through which no route of one commodity needs to pass (see
+    :func:`carrying_links`): for every link ``s -> t`` and ``t -> d`` (``s != d``), a direct
+    ``s -> d`` without capacity limit costs at most ``cost(s, t) + cost(t, d)``.
+
+    Countries in ``both`` (suppliers that are also users) keep their links whatever this
+    says, so they are not examined.
+    """
+    names = sorted({link.exporter for link in links} | {link.importer for link in links})
+    index = {name: n for n, name in enumerate(names)}
+    cost = np.full((len(names), len(names)), np.inf)
+    free = np.full((len(names), len(names)), np.inf)  # cost of links with no capacity limit
+    for link in links:
+        i, j = index[link.exporter], index[link.importer]
+        cost[i, j] = link.cost
+        if link.capacity is None:
+            free[i, j] = link.cost
+    needless = set()
+    for name in names:
+        if name in both:
+            continue
+        t = index[name]
+        sources = np.flatnonzero(np.isfinite(cost[:, t]))
+        sinks = np.flatnonzero(np.isfinite(cost[t, :]))
+        detour = cost[sources, t][:, None] + cost[t, sinks][None, :]
+        direct = free[np.ix_(sources, sinks)]
+        fine = (direct <= detour * (1 + 1e-12)) | (sources[:, None] == sinks[None, :])
+        if fine.all():
+            needless.add(name)
+    return needless
 
 
 @dataclass
