@@ -39,7 +39,8 @@ from typing import Final
 from pydantic import BaseModel
 
 from planner.errors import Problem
-from planner.model import TradeLink, setting_for
+from planner.links import TradeLink
+from planner.model import setting_for
 from planner.schema import Mode, Regime, Role, Scenario, Target
 from planner.sheets import SHEET_BY_NAME, Cell, Column
 from planner.workbook import RawWorkbook, problem_order

@@ -12,32 +12,26 @@ Index tuples keep one order everywhere: ``(country, commodity)``, ``(country, pr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pulp
 
-from planner.schema import Capacity, Link, Mode, Regime, Role, Scenario
+from planner.links import LinkKey, TradeLink, coalition_countries, regime_links
+from planner.schema import Capacity, Mode, Regime, Role, Scenario
+
+__all__ = [
+    "BudgetGroup",
+    "BuiltModel",
+    "LinkKey",
+    "Pair",
+    "Setting",
+    "TradeLink",
+    "build",
+    "setting_for",
+]
 
 Pair = tuple[str, str]
-LinkKey = tuple[str, str, str]
-
-
-@dataclass(frozen=True)
-class TradeLink:
-    """One directed link of a regime for one commodity."""
-
-    commodity: str
-    exporter: str
-    importer: str
-    cost: float
-    capacity: float | None
-
-    @property
-    def key(self) -> LinkKey:
-        """``(commodity, exporter, importer)``."""
-        return (self.commodity, self.exporter, self.importer)
 
 
 @dataclass(frozen=True)
@@ -86,8 +80,8 @@ def setting_for(
         mode: min_cost or max_capability.
         members: the members to use instead of the scenario's own (for sub-coalitions);
             their order follows the Countries sheet.
-        prune: leave out the links that no optimal plan needs (:func:`carrying_links`);
-            the optimum is the same either way.
+        prune: leave out the links that no optimal plan needs
+            (:func:`planner.links.needless_transit`); the optimum is the same either way.
 
     ``national`` holds every member as its own block: no links, and one budget per member.
     Solving the blocks together equals the sum of each solved alone, because the blocks
@@ -101,163 +95,12 @@ def setting_for(
         groups = tuple(BudgetGroup(m, (m,), budget[m].budget) for m in member_ids)
         return Setting(regime, mode, member_ids, member_ids, (), groups)
     if regime is Regime.COALITION:
-        links = coalition_links(scenario, member_ids)
-        linked = {t.exporter for t in links} | {t.importer for t in links}
-        countries = tuple(
-            c.country for c in scenario.countries if c.country in wanted or c.country in linked
-        )
+        countries = coalition_countries(scenario, member_ids)
     else:
         countries = tuple(c.country for c in scenario.countries)
-        links = open_links(scenario, countries)
-    if prune:
-        links = carrying_links(scenario, member_ids, links)
+    links = regime_links(scenario, regime, member_ids, countries, prune=prune)
     pooled = BudgetGroup("pooled", countries, sum(budget[m].budget for m in member_ids))
     return Setting(regime, mode, countries, member_ids, links, (pooled,))
-
-
-def _link_rows(scenario: Scenario) -> dict[LinkKey, Link]:
-    """Links rows expanded to single commodities; a commodity's own row beats a ``*`` row."""
-    expanded: dict[LinkKey, Link] = {}
-    for row in sorted(scenario.links, key=lambda r: r.commodity != "*"):
-        commodities = scenario.tradable if row.commodity == "*" else (row.commodity,)
-        for k in commodities:
-            expanded[(k, row.exporter, row.importer)] = row
-    return expanded
-
-
-def _pairs(countries: Sequence[str]) -> Iterable[Pair]:
-    return ((i, j) for i in countries for j in countries if i != j)
-
-
-def coalition_links(scenario: Scenario, members: Sequence[str]) -> tuple[TradeLink, ...]:
-    """Links of the coalition regime.
-
-    Every ordered pair of distinct members trades every tradable commodity at its
-    trade_cost with no capacity limit; then each Links row bans (``allowed`` no) or adds
-    or replaces (``allowed`` yes) its link.
-    """
-    trade_cost = {k: scenario.commodity_by_id[k].trade_cost for k in scenario.tradable}
-    links: dict[LinkKey, TradeLink] = {
-        (k, i, j): TradeLink(k, i, j, trade_cost[k], None)
-        for k in scenario.tradable
-        for i, j in _pairs(members)
-    }
-    for key, row in _link_rows(scenario).items():
-        if not row.allowed:
-            links.pop(key, None)
-            continue
-        k, i, j = key
-        cost = trade_cost[k] if row.cost is None else row.cost
-        links[key] = TradeLink(k, i, j, cost, row.capacity)
-    return tuple(links.values())
-
-
-def open_links(scenario: Scenario, countries: Sequence[str]) -> tuple[TradeLink, ...]:
-    """Links of the open regime: every ordered pair, with Links rows setting cost and
-    capacity and ``allowed`` ignored."""
-    rows = _link_rows(scenario)
-    links = []
-    for k in scenario.tradable:
-        default = scenario.commodity_by_id[k].trade_cost
-        for i, j in _pairs(countries):
-            row = rows.get((k, i, j))
-            if row is None:
-                links.append(TradeLink(k, i, j, default, None))
-            else:
-                cost = default if row.cost is None else row.cost
-                links.append(TradeLink(k, i, j, cost, row.capacity))
-    return tuple(links)
-
-
-def carrying_links(
-    scenario: Scenario, members: Sequence[str], links: Sequence[TradeLink]
-) -> tuple[TradeLink, ...]:
-    """The links of a regime that some optimal plan may need.
-
-    A country that neither supplies a commodity (a Resources row with something
-    available, or a process with capacity that makes it) nor uses it (a process with
-    capacity that consumes it, or a target) can only pass it on. Passing on through a
-    country ``t`` is never needed when every route ``s -> t -> d`` it offers has a direct
-    link ``s -> d`` with no capacity limit that costs no more: any plan shipping through
-    ``t`` ships as cheaply, or more cheaply, direct. For such a ``t``, the links into it
-    are left out unless it uses the commodity, and the links out of it unless it supplies
-    it. Shortcutting routes one country at a time turns every optimal plan into one on the
-    remaining links at no greater cost, so the optimum is unchanged; only links nobody
-    needs go. Where a ban, a capacity or a dearer link makes a detour worth taking, the
-    detour's countries keep all their links.
-    """
-    supply, use = _suppliers_and_users(scenario, members)
-    by_commodity: dict[str, list[TradeLink]] = defaultdict(list)
-    for link in links:
-        by_commodity[link.commodity].append(link)
-    kept: list[TradeLink] = []
-    for commodity, group in by_commodity.items():
-        idle = _needless_transit(group, supply[commodity] & use[commodity])
-        kept += [
-            link
-            for link in group
-            if not (link.exporter in idle and link.exporter not in supply[commodity])
-            and not (link.importer in idle and link.importer not in use[commodity])
-        ]
-    return tuple(kept)
-
-
-def _suppliers_and_users(
-    scenario: Scenario, members: Sequence[str]
-) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Per commodity: the countries that can supply it and those that can use it."""
-    makes: dict[str, list[str]] = defaultdict(list)
-    takes: dict[str, list[str]] = defaultdict(list)
-    for line in scenario.recipe:
-        (makes if line.role is Role.OUTPUT else takes)[line.process].append(line.commodity)
-    supply: dict[str, set[str]] = defaultdict(set)
-    use: dict[str, set[str]] = defaultdict(set)
-    for row in scenario.resources:
-        if row.available > 0:
-            supply[row.commodity].add(row.country)
-    for cap in scenario.capacity:
-        if cap.existing > 0 or cap.max_new > 0:
-            for k in makes[cap.process]:
-                supply[k].add(cap.country)
-            for k in takes[cap.process]:
-                use[k].add(cap.country)
-    chosen = set(members)
-    for target in scenario.targets:
-        if target.country in chosen:
-            use[target.commodity].add(target.country)
-    return supply, use
-
-
-def _needless_transit(links: Sequence[TradeLink], both: set[str]) -> set[str]:
-    """Countries through which no route of one commodity needs to pass (see
-    :func:`carrying_links`): for every link ``s -> t`` and ``t -> d`` (``s != d``), a direct
-    ``s -> d`` without capacity limit costs at most ``cost(s, t) + cost(t, d)``.
-
-    Countries in ``both`` (suppliers that are also users) keep their links whatever this
-    says, so they are not examined.
-    """
-    names = sorted({link.exporter for link in links} | {link.importer for link in links})
-    index = {name: n for n, name in enumerate(names)}
-    cost = np.full((len(names), len(names)), np.inf)
-    free = np.full((len(names), len(names)), np.inf)  # cost of links with no capacity limit
-    for link in links:
-        i, j = index[link.exporter], index[link.importer]
-        cost[i, j] = link.cost
-        if link.capacity is None:
-            free[i, j] = link.cost
-    needless = set()
-    for name in names:
-        if name in both:
-            continue
-        t = index[name]
-        sources = np.flatnonzero(np.isfinite(cost[:, t]))
-        sinks = np.flatnonzero(np.isfinite(cost[t, :]))
-        detour = cost[sources, t][:, None] + cost[t, sinks][None, :]
-        direct = free[np.ix_(sources, sinks)]
-        fine = (direct <= detour * (1 + 1e-12)) | (sources[:, None] == sinks[None, :])
-        if fine.all():
-            needless.add(name)
-    return needless
 
 
 @dataclass

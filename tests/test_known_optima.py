@@ -18,7 +18,8 @@ from typing import Any
 
 from pytest import approx
 
-from planner.model import coalition_links, open_links, setting_for
+from planner.links import coalition_links, open_links
+from planner.model import setting_for
 from planner.schema import Mode, Regime, Scenario
 
 MIN, MAX = Mode.MIN_COST, Mode.MAX_CAPABILITY
@@ -244,7 +245,10 @@ def test_link_rows_star_and_specific_overrides(disallowed_link):
         {"exporter": "X", "importer": "A", "commodity": "power", "allowed": False},
         {"exporter": "B", "importer": "C", "commodity": "*", "allowed": False, "capacity": 2},
     ]
-    scenario = Scenario.model_validate({**disallowed_link.model_dump(), "links": rows})
+    data = disallowed_link.model_dump()
+    outsider = {"country": "X", "name": "X", "member": False, "budget": 0.0}
+    data["countries"] = [*data["countries"], outsider]
+    scenario = Scenario.model_validate({**data, "links": rows})
     links = {t.key: (t.cost, t.capacity) for t in coalition_links(scenario, "ABC")}
     assert links[("chip", "X", "A")] == (0.5, 7)
     assert ("power", "X", "A") not in links

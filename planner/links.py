@@ -1,0 +1,221 @@
+"""Trade links: which directed links each regime holds, at what cost and capacity.
+
+Contract: :func:`regime_links` returns, for a validated scenario, the links of the
+coalition or open regime as DESIGN.md ("Links of each regime") defines them, optionally
+without the links that no optimal plan needs (:func:`needless_transit`). Links are
+computed per commodity as cost and capacity matrices over the regime's countries, so the
+open world of 200 countries never makes a Python object for a link it then drops.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from planner.schema import Link, Regime, Role, Scenario
+
+LinkKey = tuple[str, str, str]
+Matrix = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+
+
+class TradeLink(NamedTuple):
+    """One directed link of a regime for one commodity; ``capacity`` None is no limit."""
+
+    commodity: str
+    exporter: str
+    importer: str
+    cost: float
+    capacity: float | None
+
+    @property
+    def key(self) -> LinkKey:
+        """``(commodity, exporter, importer)``."""
+        return (self.commodity, self.exporter, self.importer)
+
+
+def link_rows(scenario: Scenario) -> dict[LinkKey, Link]:
+    """Links rows expanded to single commodities; a commodity's own row beats a ``*`` row."""
+    expanded: dict[LinkKey, Link] = {}
+    for row in sorted(scenario.links, key=lambda r: r.commodity != "*"):
+        commodities = scenario.tradable if row.commodity == "*" else (row.commodity,)
+        for k in commodities:
+            expanded[(k, row.exporter, row.importer)] = row
+    return expanded
+
+
+def coalition_countries(scenario: Scenario, members: Sequence[str]) -> tuple[str, ...]:
+    """The members and every non-member an allowed Links row connects, in sheet order."""
+    linked = {c for (_, i, j), row in link_rows(scenario).items() if row.allowed for c in (i, j)}
+    chosen = set(members) | linked
+    return tuple(c.country for c in scenario.countries if c.country in chosen)
+
+
+def regime_links(
+    scenario: Scenario,
+    regime: Regime,
+    members: Sequence[str],
+    countries: Sequence[str],
+    *,
+    prune: bool = True,
+) -> tuple[TradeLink, ...]:
+    """The links of ``regime`` among ``countries``.
+
+    - coalition: every ordered pair of distinct members, at the commodity's trade_cost and
+      without limit; then a Links row with ``allowed`` no removes its link and one with
+      ``allowed`` yes adds it or replaces its cost and capacity.
+    - open: every ordered pair of distinct countries; Links rows set cost and capacity,
+      whatever their ``allowed``.
+
+    A blank ``cost`` in a row means the commodity's trade_cost. With ``prune``, links that
+    no optimal plan needs are left out (see :func:`needless_transit`).
+    """
+    if regime is Regime.NATIONAL:
+        return ()
+    rows: dict[str, list[tuple[int, int, Link]]] = defaultdict(list)
+    index = {c: n for n, c in enumerate(countries)}
+    for (k, i, j), row in link_rows(scenario).items():
+        if i in index and j in index:
+            rows[k].append((index[i], index[j], row))
+    base = np.zeros(len(countries), dtype=bool)
+    base[[index[m] for m in members]] = True
+    if regime is Regime.OPEN:
+        base[:] = True
+    supply, use = _suppliers_and_users(scenario, members) if prune else ({}, {})
+    links: list[TradeLink] = []
+    for k in scenario.tradable:
+        cost, capacity = _matrices(
+            scenario.commodity_by_id[k].trade_cost,
+            base,
+            rows[k],
+            honour_allowed=regime is Regime.COALITION,
+        )
+        keep = np.isfinite(cost)
+        if prune:
+            keep &= _carrying(cost, capacity, rows[k], countries, supply[k], use[k])
+        for i, j in zip(*np.nonzero(keep), strict=True):
+            limit = capacity[i, j]
+            links.append(
+                TradeLink(
+                    k,
+                    countries[i],
+                    countries[j],
+                    float(cost[i, j]),
+                    None if np.isinf(limit) else float(limit),
+                )
+            )
+    return tuple(links)
+
+
+def _matrices(
+    trade_cost: float, base: Mask, rows: list[tuple[int, int, Link]], *, honour_allowed: bool
+) -> tuple[Matrix, Matrix]:
+    """Cost (inf: no link) and capacity (inf: no limit) of one commodity's links."""
+    n = len(base)
+    cost = np.full((n, n), np.inf)
+    cost[np.ix_(base, base)] = trade_cost
+    np.fill_diagonal(cost, np.inf)
+    capacity = np.full((n, n), np.inf)
+    for i, j, row in rows:
+        if honour_allowed and not row.allowed:
+            cost[i, j] = np.inf
+            capacity[i, j] = np.inf
+            continue
+        cost[i, j] = trade_cost if row.cost is None else row.cost
+        capacity[i, j] = np.inf if row.capacity is None else row.capacity
+    return cost, capacity
+
+
+def _carrying(
+    cost: Matrix,
+    capacity: Matrix,
+    rows: list[tuple[int, int, Link]],
+    countries: Sequence[str],
+    supply: set[str],
+    use: set[str],
+) -> Mask:
+    """Which links some optimal plan may need; see :func:`needless_transit`."""
+    supplies = np.array([c in supply for c in countries], dtype=bool)
+    uses = np.array([c in use for c in countries], dtype=bool)
+    if rows:
+        needless = needless_transit(cost, capacity, skip=supplies & uses)
+    else:
+        # every pair trades at one cost without limit: a direct link beats any detour
+        needless = np.ones(len(countries), dtype=bool)
+    drop_out = needless & ~supplies
+    drop_in = needless & ~uses
+    keep: Mask = ~drop_out[:, None] & ~drop_in[None, :]
+    return keep
+
+
+def needless_transit(cost: Matrix, capacity: Matrix, *, skip: Mask) -> Mask:
+    """Countries through which no route of a commodity needs to pass.
+
+    A country that neither supplies a commodity (a Resources row with something available,
+    or a process with capacity that makes it) nor uses it (a process with capacity that
+    consumes it, or a target) can only pass it on. Passing on through ``t`` is never needed
+    when every route ``s -> t -> d`` (``s != d``) has a direct link ``s -> d`` without a
+    capacity limit that costs no more: a plan that ships through ``t`` ships as cheaply, or
+    more cheaply, direct. For such a ``t`` the links into it can go unless it uses the
+    commodity, and the links out of it unless it supplies it. Shortcutting routes one
+    country at a time turns any optimal plan into one on the remaining links at no greater
+    cost, so the optimum is unchanged. Where a ban, a capacity or a dearer link makes a
+    detour worth taking, the countries on it keep their links.
+
+    Args:
+        cost: link costs, inf where there is no link.
+        capacity: link capacities, inf where there is no limit.
+        skip: countries not to examine (those that both supply and use the commodity keep
+            every link anyway).
+    """
+    free = np.where(np.isinf(capacity), cost, np.inf)
+    needless = np.zeros(len(cost), dtype=bool)
+    for t in np.flatnonzero(~skip):
+        sources = np.flatnonzero(np.isfinite(cost[:, t]))
+        sinks = np.flatnonzero(np.isfinite(cost[t, :]))
+        detour = cost[sources, t][:, None] + cost[t, sinks][None, :]
+        direct = free[np.ix_(sources, sinks)]
+        fine = (direct <= detour * (1 + 1e-12)) | (sources[:, None] == sinks[None, :])
+        needless[t] = bool(fine.all())
+    return needless
+
+
+def _suppliers_and_users(
+    scenario: Scenario, members: Sequence[str]
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """Per commodity: the countries that can supply it and those that can use it."""
+    makes: dict[str, list[str]] = defaultdict(list)
+    takes: dict[str, list[str]] = defaultdict(list)
+    for line in scenario.recipe:
+        (makes if line.role is Role.OUTPUT else takes)[line.process].append(line.commodity)
+    supply: dict[str, set[str]] = defaultdict(set)
+    use: dict[str, set[str]] = defaultdict(set)
+    for row in scenario.resources:
+        if row.available > 0:
+            supply[row.commodity].add(row.country)
+    for cap in scenario.capacity:
+        if cap.existing > 0 or cap.max_new > 0:
+            for k in makes[cap.process]:
+                supply[k].add(cap.country)
+            for k in takes[cap.process]:
+                use[k].add(cap.country)
+    chosen = set(members)
+    for target in scenario.targets:
+        if target.country in chosen:
+            use[target.commodity].add(target.country)
+    return supply, use
+
+
+def coalition_links(scenario: Scenario, members: Sequence[str]) -> tuple[TradeLink, ...]:
+    """Every link of the coalition regime of ``members``, needed or not."""
+    countries = coalition_countries(scenario, members)
+    return regime_links(scenario, Regime.COALITION, members, countries, prune=False)
+
+
+def open_links(scenario: Scenario, countries: Sequence[str]) -> tuple[TradeLink, ...]:
+    """Every link of the open regime among ``countries``, needed or not."""
+    return regime_links(scenario, Regime.OPEN, (), countries, prune=False)
