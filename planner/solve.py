@@ -359,6 +359,8 @@ def _run(model: BuiltModel, options: SolveOptions, *, mip: bool = True) -> _Outc
         return _Outcome(Status.ERROR, "the solver reported no solution", seconds, None)
     message = "" if status is Status.OPTIMAL else f"HiGHS stopped: {stats.status_str}"
     gap = stats.gap_rel if model.is_mip and mip else 0.0
+    if gap is not None and not math.isfinite(gap):
+        gap = None  # a relative gap around an objective of 0 has no finite value
     return _Outcome(status, message, seconds, gap)
 
 
