@@ -16,8 +16,11 @@ Cell rules, by kind:
   that says what to type instead. Bounds come from the column (>= or > its minimum);
 - yes/no accepts yes/no, true/false, y/n and 1/0 in any case, and Excel booleans;
 - choices (``kind``, ``role``, the Scenario sheet's ``key``) ignore case;
-- ids and references are text stripped of surrounding spaces and case-sensitive; a whole
-  number typed as an id (1) is the id ``"1"``;
+- ids and references are text stripped of surrounding spaces (zero-width ones too) and
+  case-sensitive; a whole number typed as an id (1) is the id ``"1"``. Two ids of one
+  sheet that differ only in case (``USA``, ``usa``) are an error: they would be two
+  different countries, which is almost always a typo, and spreadsheet programs (lookups,
+  pivot tables) treat them as one;
 - blank optional cells take the column's default; ``name`` defaults to the country id
   and ``layer`` to the process id.
 
@@ -106,22 +109,40 @@ class _CellError(ValueError):
     """A cell's value does not fit its column; the message says how to fix it."""
 
 
+_SHOWN = 40
+"""Longest value quoted in a message; longer ones are cut, with their length."""
+
+
 def _show(value: object) -> str:
     """A cell value as the user typed it, for messages."""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.0f}"
-    return f"'{value}'" if isinstance(value, str) else str(value)
+    whole = isinstance(value, float) and value.is_integer()
+    text = f"{value:.0f}" if whole else str(value)
+    if len(text) > _SHOWN:
+        text = f"{text[: _SHOWN - 10]}... ({len(text)} characters)"
+    return f"'{text}'" if isinstance(value, str) else text
+
+
+_INVISIBLE = "\u200b\u2060\ufeff"
+"""Zero-width space, word joiner and byte-order mark: invisible, and pasted in from web
+pages and text exports. Stripped from the ends of ids with the spaces."""
+
+
+def _strip(text: str) -> str:
+    """Text without surrounding spaces, visible or not."""
+    return text.strip().strip(_INVISIBLE).strip()
 
 
 def _parse_id(column: Column, value: CellValue) -> str:
     if isinstance(value, bool):
         raise _CellError(f"{_show(value)} is a yes/no value, not an id; type {column.rule}")
-    if isinstance(value, int | float):
-        return f"{value:.0f}" if float(value).is_integer() else str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.0f}" if value.is_integer() else str(value)
     if isinstance(value, str):
-        return value.strip()
+        return _strip(value)
     raise _CellError(
         f"{_show(value)} is a date or time, not an id; format the cell as Text and retype it"
     )
@@ -140,14 +161,14 @@ def _parse_yesno(column: Column, value: CellValue) -> bool:
         return value
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
-    text = str(value).strip().casefold()
+    text = _strip(str(value)).casefold()
     if text in YES | NO:
         return text in YES
     raise _CellError(f"{_show(value)} is not yes or no; type yes or no")
 
 
 def _parse_choice(column: Column, value: CellValue) -> str:
-    text = str(value).strip().casefold()
+    text = _strip(str(value)).casefold()
     if text in column.choices:
         return text
     raise _CellError(f"{_show(value)} is not {column.rule}{_suggest(text, column.choices)}")
@@ -161,10 +182,10 @@ _PERCENT = re.compile(r"([+-]?(\d+\.?\d*|\.\d+))\s*%")
 
 def _number_from_text(text: str) -> float:
     """A number typed as text, when it is unambiguous; otherwise how to type it."""
-    clean = text.strip().replace("\u00a0", " ")
+    clean = _strip(text).replace("\u00a0", " ")
     if _PLAIN_NUMBER.fullmatch(clean):
         return float(clean)
-    shown = f"'{text}' is text, not a number"
+    shown = f"{_show(text)} is text, not a number"
     if _THOUSANDS.fullmatch(clean):
         digits = clean.replace(",", "").replace(" ", "")
         raise _CellError(f"{shown}: type {digits} (without thousands separators)")
@@ -182,7 +203,10 @@ def _parse_number(column: Column, value: CellValue) -> float:
     if isinstance(value, bool):
         raise _CellError(f"{_show(value)} is a yes/no value, not a number; type {column.rule}")
     if isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too long for a float, from a crafted file
+            number = math.inf
     elif isinstance(value, str):
         number = _number_from_text(value)
     else:
@@ -215,7 +239,7 @@ _PARSERS: dict[Cell, Callable[[Column, CellValue], Value]] = {
 
 
 def _is_blank(value: CellValue) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and not _strip(value))
 
 
 def _blank_message(column: Column) -> str:
@@ -261,6 +285,13 @@ class _Row:
     sheet: str
     row: int
     values: dict[str, Value]
+    typed: Mapping[str, CellValue] = field(default_factory=dict)
+    """The cells as the reader found them, for messages about what was typed."""
+
+    def spaced(self, column: str) -> bool:
+        """Whether the cell's text had surrounding spaces, which parsing removed."""
+        typed = self.typed.get(column)
+        return isinstance(typed, str) and typed != self.values.get(column)
 
     def text(self, column: str) -> str | None:
         """The cell's text, or None when it is absent or not text."""
@@ -308,7 +339,7 @@ def _parse_records(sheet: Sheet, raw: RawSheet, tables: _Tables) -> None:
         for (sheet_name, column_name), id_column in _DEFAULT_FROM_ID.items():
             if sheet_name == sheet.name and values.get(column_name, "") is None:
                 values[column_name] = values.get(id_column)
-        rows.append(_Row(sheet.name, record.row, values))
+        rows.append(_Row(sheet.name, record.row, values, record.values))
     tables.rows[sheet.name] = rows
 
 
@@ -423,22 +454,53 @@ def _facts[T](rows: Iterable[_Row], key: str, column: str, kind: type[T]) -> dic
 def _unique_keys(tables: _Tables, index: _Index) -> Iterator[Problem]:
     """One row per key: the first row holding a key keeps it, later rows are reported."""
     for sheet in _RECORD_SHEETS:
-        first: dict[tuple[str, ...], int] = {}
+        first: dict[tuple[str, ...], _Row] = {}
         for row in tables.of(sheet.name):
             key = tuple(row.text(c) for c in sheet.key)
             if any(part is None for part in key):
                 continue
             parts = tuple(p for p in key if p is not None)
-            if parts in first:
-                shown = ", ".join(f"`{p}`" for p in parts)
-                shown = shown if len(parts) == 1 else f"({shown})"
+            if parts not in first:
+                first[parts] = row
+                continue
+            shown = ", ".join(f"`{p}`" for p in parts)
+            shown = shown if len(parts) == 1 else f"({shown})"
+            spaces = any(r.spaced(c) for r in (row, first[parts]) for c in sheet.key)
+            why = " once surrounding spaces are removed" if spaces else ""
+            yield row.problem(
+                sheet.key[0],
+                f"{shown} is already in row {first[parts].row}{why}; keep one row per "
+                + " and ".join(sheet.key),
+            )
+
+
+_ID_SHEETS = tuple(s for s in _RECORD_SHEETS if s.columns[0].cell is Cell.ID)
+
+
+def _ids_differing_in_case(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """Two ids of one sheet are not equal ignoring case unless they are equal.
+
+    Ids are case-sensitive, so ``USA`` and ``usa`` would be two countries; that is
+    almost always a typo, and lookups and pivot tables in a spreadsheet program would
+    merge them in the reports.
+    """
+    for sheet in _ID_SHEETS:
+        column = sheet.columns[0].name
+        seen: dict[str, _Row] = {}
+        for row in tables.of(sheet.name):
+            identifier = row.text(column)
+            if identifier is None:
+                continue
+            other = seen.setdefault(identifier.casefold(), row)
+            other_id = other.text(column)
+            if other_id is not None and other_id != identifier:
                 yield row.problem(
-                    sheet.key[0],
-                    f"{shown} is already in row {first[parts]}; keep one row per "
-                    + " and ".join(sheet.key),
+                    column,
+                    f"`{identifier}` differs from `{other_id}` (row {other.row}) only in "
+                    f"case; ids are case-sensitive, so these would be two different "
+                    f"{sheet.name.lower()}, which is almost always a typo: make them the same "
+                    "or clearly different",
                 )
-            else:
-                first[parts] = row.row
 
 
 def _references(tables: _Tables, index: _Index) -> Iterator[Problem]:
@@ -544,6 +606,7 @@ def _new_capacity(tables: _Tables, index: _Index) -> Iterator[Problem]:
 
 _RULES: tuple[Callable[[_Tables, _Index], Iterator[Problem]], ...] = (
     _unique_keys,
+    _ids_differing_in_case,
     _references,
     _resources,
     _targets,
@@ -575,7 +638,8 @@ def validate(raw: RawWorkbook) -> Scenario:
 
     Raises:
         InputError: with every problem found, the reader's included, in sheet, row and
-            column order.
+            column order (the first :data:`MAX_LISTED` of them, then a note saying how
+            many more there are).
     """
     tables = _Tables(problems=list(raw.errors))
     settings = _parse_settings(raw.sheets.get("Scenario"), tables.problems)
@@ -586,8 +650,28 @@ def validate(raw: RawWorkbook) -> Scenario:
     for rule in _RULES:
         tables.problems += rule(tables, index)
     if tables.problems:
-        raise InputError(sorted(set(tables.problems), key=problem_order), path=str(raw.path))
+        raise InputError(_listed(tables.problems), path=str(raw.path))
     return _build(settings, tables)
+
+
+MAX_LISTED: Final = 500
+"""Most problems listed at once: a workbook with thousands (a sheet pasted in the wrong
+place) is fixed a few at a time, and a list of all of them only buries the first."""
+
+
+def _listed(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems in sheet, row and column order, at most :data:`MAX_LISTED` and a note."""
+    ordered = sorted(set(problems), key=problem_order)
+    if len(ordered) <= MAX_LISTED:
+        return ordered
+    more = len(ordered) - MAX_LISTED
+    note = Problem(
+        "",
+        None,
+        "",
+        f"... and {more:,} more problems, not listed; fix the ones above and check again",
+    )
+    return [*ordered[:MAX_LISTED], note]
 
 
 def load_scenario(path: str | Path, *, limits: ZipLimits | None = None) -> LoadedScenario:
