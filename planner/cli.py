@@ -19,7 +19,7 @@ import pandas as pd
 
 from planner.api import load
 from planner.api import run as run_scenario
-from planner.errors import NoPlanError, PlannerError, Problem
+from planner.errors import InputError, NoPlanError, PlannerError, Problem
 from planner.files import refuse_overwriting_inputs
 from planner.results import Comparison
 from planner.schema import Mode
@@ -32,9 +32,12 @@ class PlannerExit(click.ClickException):
 
     def __init__(self, error: PlannerError) -> None:
         super().__init__(str(error))
+        self.warnings = error.warnings if isinstance(error, InputError) else ()
         self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
 
     def show(self, file: Any = None) -> None:
+        for warning in self.warnings:
+            click.echo(f"warning: {warning}", err=True)
         click.echo(f"error: {self.format_message()}", err=True)
 
 

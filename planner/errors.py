@@ -51,23 +51,39 @@ class PlannerError(Exception):
 class InputError(PlannerError):
     """The input cannot be used: a missing or unreadable file, or an invalid scenario.
 
-    Carries every problem found, not only the first.
+    Carries every problem found, not only the first, and the warnings found on the way
+    (which the CLI prints before the problems, so that e.g. "row 7 is hidden" is not lost
+    when the workbook also has an error).
+
+    Args:
+        problems: what is wrong.
+        path: the input file, named at the head of the message.
+        warnings: things worth saying that did not stop validation.
+        total: how many problems there are, when ``problems`` lists only the first.
     """
 
     exit_code = 2
 
-    def __init__(self, problems: list[Problem] | Problem | str, *, path: str = "") -> None:
+    def __init__(
+        self,
+        problems: list[Problem] | Problem | str,
+        *,
+        path: str = "",
+        warnings: tuple[Problem, ...] = (),
+        total: int | None = None,
+    ) -> None:
         if isinstance(problems, str):
             problems = Problem("", None, "", problems)
         if isinstance(problems, Problem):
             problems = [problems]
         self.problems: tuple[Problem, ...] = tuple(problems)
         self.path = path
+        self.warnings = warnings
         head = f"{path}: " if path else ""
         if len(self.problems) == 1:
             text = head + str(self.problems[0])
         else:
-            lines = [f"{head}{len(self.problems)} problems found:"]
+            lines = [f"{head}{total or len(self.problems)} problems found:"]
             lines += [f"  - {p}" for p in self.problems]
             text = "\n".join(lines)
         super().__init__(text)

@@ -32,6 +32,13 @@ class Cell(StrEnum):
     """One of :attr:`Column.choices`."""
 
 
+REFERENCED_SHEET = {
+    Cell.COUNTRY: "Countries",
+    Cell.COMMODITY: "Commodities",
+    Cell.PROCESS: "Processes",
+}
+"""The sheet that defines the ids a reference column points to."""
+
 YES = frozenset({"yes", "true", "y", "1"})
 NO = frozenset({"no", "false", "n", "0"})
 
@@ -62,7 +69,7 @@ class Column:
         if self.cell is Cell.CHOICE:
             return " or ".join(f"`{c}`" for c in self.choices)
         if self.cell in (Cell.COUNTRY, Cell.COMMODITY, Cell.PROCESS):
-            return f"a {self.cell.value} id from the {self.cell.value.capitalize()} sheet"
+            return f"a {self.cell.value} id from the {REFERENCED_SHEET[self.cell]} sheet"
         if self.cell is Cell.ID:
             return "an id (case-sensitive text)"
         return "text"

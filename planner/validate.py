@@ -650,7 +650,10 @@ def validate(raw: RawWorkbook) -> Scenario:
     for rule in _RULES:
         tables.problems += rule(tables, index)
     if tables.problems:
-        raise InputError(_listed(tables.problems), path=str(raw.path))
+        total = len(set(tables.problems))
+        raise InputError(
+            _listed(tables.problems), path=str(raw.path), warnings=raw.warnings, total=total
+        )
     return _build(settings, tables)
 
 
