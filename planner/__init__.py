@@ -16,6 +16,7 @@ from planner.errors import InputError, NoPlanError, OutputError, PlannerError, P
 from planner.report import write_json, write_report
 from planner.results import Comparison, RunResult
 from planner.schema import Mode, Regime, Scenario
+from planner.sharing import SharingResult, share, write_sharing_json, write_sharing_report
 from planner.solve import SolveOptions, Status
 from planner.template import write_template
 from planner.validate import LoadedScenario, load_scenario
@@ -32,13 +33,17 @@ __all__ = [
     "Regime",
     "RunResult",
     "Scenario",
+    "SharingResult",
     "SolveOptions",
     "Status",
     "load",
     "load_scenario",
     "run",
     "run_one",
+    "share",
     "write_json",
     "write_report",
+    "write_sharing_json",
+    "write_sharing_report",
     "write_template",
 ]

@@ -23,6 +23,7 @@ from planner.errors import InputError, NoPlanError, PlannerError, Problem
 from planner.files import refuse_overwriting_inputs
 from planner.results import Comparison
 from planner.schema import Mode
+from planner.share_cli import share as share_command
 from planner.solve import SolveOptions
 from planner.workbook import ZipLimits
 
@@ -222,6 +223,9 @@ def run(
             f"{r.mode.value}/{r.regime.value} ({r.status.value})" for r in comparison.failed
         )
         raise NoPlanError(f"no plan found for {names}; the report shows what is known")
+
+
+main.add_command(share_command)
 
 
 def format_comparison(comparison: Comparison) -> str:

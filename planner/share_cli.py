@@ -1,0 +1,257 @@
+"""The command ``planner share``: who gains what in the coalition, and whether it holds.
+
+It only chains the stages: load the workbook, :func:`planner.sharing.share`, print a compact
+table, write the workbook report and (optionally) the JSON summary. The main CLI registers
+it with ``main.add_command(share)``; this module imports :mod:`planner.cli` only inside the
+command, so ``planner.cli`` may import this module at its top. Exit codes are the main
+CLI's: 2 unusable input, 3 no plan (here also: some coalition's solve failed, listed after
+the outputs are written).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planner.sharing import METHODS, SharingResult
+
+PROGRESS_THRESHOLD = 32
+"""Batches of at least this many coalitions show a progress bar (on standard error)."""
+
+_SMALL_GAME = 5
+"""Up to this many members (31 coalitions) the default is one process: starting a pool
+would take longer than the solves."""
+
+
+class _Progress:
+    """A ``progress(done, total)`` callback for standard error.
+
+    A batch of at least ``threshold`` coalitions (the exact methods' one big batch, or a
+    batch of sampled permutations) gets a click progress bar. Smaller batches (the steps of
+    the stability search beyond the exact limit) update a running count instead, on a
+    terminal only, so that a long search is not silent.
+    """
+
+    def __init__(self, threshold: int = PROGRESS_THRESHOLD) -> None:
+        self.threshold = threshold
+        self._bar: Any = None
+        self._done = 0
+        self._counting = False
+        self.solved = 0
+        """Coalitions solved so far, over every batch."""
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < self.threshold:
+            self._count(done, total)
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(
+                length=total, label="solving coalitions", file=sys.stderr, show_pos=True
+            )
+            self._bar.__enter__()
+            self._done = 0
+        self._bar.update(done - self._done)
+        self.solved += done - self._done
+        self._done = done
+        if done >= total:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+            self._done = 0
+
+    def _count(self, done: int, total: int) -> None:
+        self.solved += done - self._done if done > self._done else done
+        self._done = 0 if done >= total else done
+        if sys.stderr.isatty():
+            click.echo(f"\rcoalitions solved: {self.solved:,}", nl=False, err=True)
+            self._counting = True
+
+    def close(self) -> None:
+        """Finish the bar or the count in progress, if any."""
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+        if self._counting:
+            click.echo("", err=True)
+            self._counting = False
+
+
+def default_workers(members: int) -> int:
+    """Local processes for a game of ``members``: every usable CPU, one for a small game."""
+    if members <= _SMALL_GAME:
+        return 1
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+@click.command("share")
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--method",
+    "methods",
+    type=click.Choice([*METHODS, "all"]),
+    multiple=True,
+    help="Sharing rule; repeat for several [default: all].",
+)
+@click.option(
+    "--samples",
+    type=click.IntRange(min=4),
+    help="Permutations for a sampled Shapley value [default: exact up to 12 members, else 200].",
+)
+@click.option(
+    "--precision",
+    type=click.FloatRange(min=0, min_open=True),
+    help="Sample the Shapley value until every 95% half-width is below this (money).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampling.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Local processes solving coalitions [default: every CPU; 1 up to 5 members].",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="Solve on a Dask cluster instead, e.g. tcp://host:8786 (needs `distributed`).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report workbook to write [default: <scenario stem>-sharing.xlsx here].",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON summary here ('-' for standard output).",
+)
+def share(**options: Any) -> None:
+    """Share the coalition's saving among the members of SCENARIO and test its stability.
+
+    A coalition's cost is its min_cost objective with only its members in the coalition; a
+    member alone is its national stack. Owen's allocation comes from the grand coalition's
+    shadow prices (one solve); the Shapley value and the nucleolus from every coalition's
+    cost (2^n - 1 solves). Each allocation's verdict says whether some group of members
+    would save by leaving.
+    """
+    from planner.cli import reports_errors
+
+    reports_errors(_share)(**options)
+
+
+def _share(
+    scenario: Path,
+    methods: tuple[str, ...],
+    samples: int | None,
+    precision: float | None,
+    seed: int,
+    workers: int | None,
+    scheduler: str | None,
+    output: Path | None,
+    json_path: Path | None,
+) -> None:
+    from planner.files import refuse_overwriting_inputs
+    from planner.games import CoalitionError
+    from planner.sharing import share as share_costs
+    from planner.sharing import write_sharing_json, write_sharing_report
+    from planner.validate import load_scenario
+
+    report = output or Path.cwd() / f"{scenario.stem}-sharing.xlsx"
+    to_stdout = json_path is not None and str(json_path) == "-"
+    for path in (report, None if to_stdout else json_path):
+        if path is not None:
+            refuse_overwriting_inputs(path, (scenario,))  # before, not after, the solves
+    loaded = load_scenario(scenario)
+    for problem in loaded.warnings:
+        click.echo(f"warning: {problem}", err=True)
+    members = len(loaded.scenario.members)
+    progress = _Progress()
+    try:
+        result = share_costs(
+            loaded,
+            METHODS if not methods or "all" in methods else methods,
+            samples=samples,
+            precision=precision,
+            seed=seed,
+            workers=workers or default_workers(members),
+            scheduler=scheduler,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    echo = click.echo if not to_stdout else lambda text: click.echo(text, err=True)
+    echo(format_sharing(result))
+    write_sharing_report(result, report, inputs=(scenario,))
+    echo(f"report: {report}")
+    if to_stdout:
+        click.echo(json.dumps(result.to_json(), indent=2, allow_nan=False))
+    elif json_path is not None:
+        write_sharing_json(result, json_path, inputs=(scenario,))
+        echo(f"summary: {json_path}")
+    if result.failures:
+        raise CoalitionError(result.failures)
+
+
+def format_sharing(result: SharingResult) -> str:
+    """The compact terminal table: each member's national cost and saving per method,
+    then each method's stability verdict."""
+    currency = result.currency
+    methods = list(result.allocations)
+    header = ["member", "national", *(f"{m} saving" for m in methods)]
+    rows = [header]
+    for member in result.members:
+        row = [member, _num(result.national_costs[member])]
+        for method in methods:
+            share = result.allocations[method].share(member)
+            text = _num(share.saving)
+            if share.stderr:
+                text += f" ±{_num(share.stderr)}"
+            row.append(text)
+        rows.append(row)
+    widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
+    table = ["  ".join(_cells(r, widths)) for r in rows]
+    lines = [
+        f"scenario: {result.scenario} ({len(result.members)} members, "
+        f"{len(result.coalition_costs):,} coalitions solved in {result.seconds:,.1f} s)",
+        f"coalition cost {_num(result.coalition_cost)} {currency}; national stacks "
+        f"{_num(result.national_total)}; saving {_num(result.saving)}",
+        "",
+        *table,
+        "(saving = national cost - cost share; ± a standard error of a sampled value)",
+        "",
+        *(_verdict(result, m) for m in methods),
+        *(f"{what}: not computed: {why}" for what, why in result.unavailable.items()),
+        *_notes(result),
+    ]
+    return "\n".join(lines)
+
+
+def _cells(row: list[str], widths: list[int]) -> list[str]:
+    """The first column left-aligned, the figures right-aligned."""
+    return [
+        row[0].ljust(widths[0]),
+        *(c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)),
+    ]
+
+
+def _verdict(result: SharingResult, method: str) -> str:
+    check = result.stability.get(method)
+    scope = (
+        "" if check is None else " (every coalition checked)" if check.exhaustive else " (search)"
+    )
+    return f"{method}: {result.verdict(method)}{scope}"
+
+
+def _notes(result: SharingResult) -> list[str]:
+    notes = [f"- {note}" for note in result.notes]
+    for method, allocation in result.allocations.items():
+        notes += [f"- {method}: {note}" for note in allocation.notes]
+    return ["", "notes:", *notes] if notes else []
+
+
+def _num(value: float) -> str:
+    return f"{value:,.2f}"

@@ -1,0 +1,898 @@
+"""Who gains what: the scenario's cost game, shared among its members and tested for stability.
+
+Contract of this stage: :func:`share` takes a validated scenario (or a workbook path or a
+loaded workbook) and returns a frozen :class:`SharingResult`; :func:`write_sharing_report`
+and :func:`write_sharing_json` only format it. The game (issue 4):
+
+- ``c(S)`` for a coalition ``S`` of two or more members is the ``min_cost`` objective (spend
+  plus shortfall penalty) of the coalition regime with only ``S`` as members: the other
+  countries are non-members, reachable only through rows of the Links sheet;
+- ``c({i})`` is member ``i``'s national-stack cost (the national regime, ``i`` alone);
+- the coalition's saving is ``sum_i c({i}) - c(N)``; a member's saving under a rule is
+  ``c({i}) - x_i``, where ``x_i`` is its cost share.
+
+Every ``c(S)`` is one build and solve (:class:`CoalitionCost`, picklable, so a local process
+pool or a Dask cluster can evaluate coalitions in parallel); :mod:`planner.games` enumerates,
+caches and shares them. Owen's allocation comes from one solve of the grand coalition: each
+member pays for its targets and is credited for its resources and capacities at the
+coalition's shadow prices (:func:`owen_allocation`). A coalition whose solve finds no
+optimal plan is recorded in :attr:`SharingResult.failures`, never dropped; the methods that
+needed it are listed as unavailable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from openpyxl.worksheet.worksheet import Worksheet
+
+from planner.errors import InputError, NoPlanError, OutputError
+from planner.files import atomic_write
+from planner.games import (
+    Allocation,
+    CoalitionError,
+    CoalitionFailure,
+    CoalitionValues,
+    ExecutorLike,
+    ProgressCallback,
+    Stability,
+    most_dissatisfied,
+    nucleolus,
+    owen_from_prices,
+    shapley_exact,
+    shapley_sampled,
+)
+from planner.model import BuiltModel, build, setting_for
+from planner.schema import Mode, Regime, Scenario
+from planner.solve import Prices, SolveOptions, Status, solve
+from planner.validate import LoadedScenario, load_scenario
+from planner.xlsx import MONEY, add_note, fit_columns, write_header, write_value
+
+__all__ = [
+    "EXACT_LIMIT",
+    "METHODS",
+    "SAMPLES_BEYOND_EXACT",
+    "CoalitionCost",
+    "CoalitionSolveError",
+    "SharingResult",
+    "build_sharing_workbook",
+    "owen_allocation",
+    "share",
+    "write_sharing_json",
+    "write_sharing_report",
+]
+
+METHODS = ("owen", "shapley", "nucleolus")
+"""The sharing rules :func:`share` knows, in the order reports list them."""
+
+EXACT_LIMIT = 12
+"""Most members for which every coalition is solved (``2^12 - 1 = 4,095`` solves): exact
+Shapley value, nucleolus and an exhaustive stability check. Beyond, the Shapley value is
+sampled, the nucleolus is not computed and stability is checked by a local search."""
+
+SAMPLES_BEYOND_EXACT = 200
+"""Permutations of a sampled Shapley value when neither ``samples`` nor ``precision`` is
+given: each costs up to ``2 (n - 1)`` new coalitions, so 200 permutations of 24 members
+solve up to about 9,200 coalitions, and every share carries its standard error."""
+
+_RENT_TOLERANCE = 1e-9
+"""A shadow price smaller than this counts as no rent."""
+
+_SHEETS = ("Sharing", "Stability", "Coalitions", "Notes")
+
+
+class CoalitionSolveError(NoPlanError):
+    """The solve of one coalition found no optimal plan."""
+
+
+# ----------------------------------------------------------------------------------------
+# The game
+
+
+class CoalitionCost:
+    """``c(S)``: the cost of a coalition of a scenario's members (picklable).
+
+    A module-level class holding only the scenario and the solve options, so a process
+    pool or a Dask worker can rebuild and solve any coalition on its own.
+
+    Args:
+        scenario: the validated scenario.
+        options: HiGHS options. Leave ``threads`` unset unless every solve of the process
+            uses the same value: HiGHS refuses to change its thread count once its scheduler
+            has started.
+    """
+
+    def __init__(self, scenario: Scenario, options: SolveOptions | None = None) -> None:
+        self.scenario = scenario
+        self.options = options or SolveOptions()
+
+    def __call__(self, coalition: Iterable[str]) -> float:
+        """The ``min_cost`` objective of ``coalition``: national for one member.
+
+        Raises:
+            ValueError: the coalition is empty or names a country that is not a member.
+            CoalitionSolveError: the solve ended without a proven optimum.
+        """
+        members = frozenset(coalition)
+        unknown = sorted(members - set(self.scenario.members))
+        if unknown or not members:
+            what = f"not members: {', '.join(unknown)}" if unknown else "it is empty"
+            raise ValueError(f"not a coalition of the scenario's members ({what})")
+        solution = solve(self.built(members), self.options)
+        if solution.status is not Status.OPTIMAL or solution.objective is None:
+            detail = f": {solution.message}" if solution.message else ""
+            raise CoalitionSolveError(f"no optimal plan (status {solution.status.value}){detail}")
+        return solution.objective
+
+    def built(self, members: Iterable[str]) -> BuiltModel:
+        """The ``min_cost`` model of a coalition (national for a single member)."""
+        chosen = tuple(members)
+        regime = Regime.NATIONAL if len(chosen) == 1 else Regime.COALITION
+        return build(self.scenario, setting_for(self.scenario, regime, Mode.MIN_COST, chosen))
+
+
+# ----------------------------------------------------------------------------------------
+# Owen's allocation from the grand coalition's prices
+
+RowKey = tuple[str, str, str]
+"""``(family, country, item)`` of a right-hand side a member owns."""
+
+
+def _contributions(built: BuiltModel, members: Sequence[str]) -> dict[str, dict[RowKey, float]]:
+    """Each member's right-hand sides: its targets, resources, existing and new capacity."""
+    scenario = built.scenario
+    owned: dict[str, dict[RowKey, float]] = {m: {} for m in members}
+    for (country, commodity), amount in built.targets.items():
+        owned[country][("target", country, commodity)] = amount
+    for row in scenario.resources:
+        if row.country in owned and (row.country, row.commodity) in built.use:
+            owned[row.country][("resource", row.country, row.commodity)] = row.available
+    for cap in scenario.capacity:
+        if cap.country in owned and (cap.country, cap.process) in built.capacity:
+            owned[cap.country][("existing", cap.country, cap.process)] = cap.existing
+            if (cap.country, cap.process) in built.new:
+                owned[cap.country][("max_new", cap.country, cap.process)] = cap.max_new
+    return owned
+
+
+def _sensitivities(prices: Prices) -> dict[RowKey, float]:
+    """``d c(N) / d b`` per right-hand side: a target's price is positive, the others'
+    are minus the money one more unit saves."""
+    rows: dict[RowKey, float] = {}
+    rows.update({("target", c, k): v for (c, k), v in prices.target.items()})
+    rows.update({("resource", c, k): -v for (c, k), v in prices.resource.items()})
+    rows.update({("existing", c, p): -v for (c, p), v in prices.capacity.items()})
+    rows.update({("max_new", c, p): -v for (c, p), v in prices.new_limit.items()})
+    return rows
+
+
+def _unowned_rent(prices: Prices, members: set[str]) -> list[tuple[str, float]]:
+    """Right-hand sides no member owns that carry a price: non-member supply, link caps."""
+    rent: list[tuple[str, float]] = []
+    families = (
+        ("resource", prices.resource),
+        ("existing capacity", prices.capacity),
+        ("new capacity", prices.new_limit),
+    )
+    for label, values in families:
+        for (country, item), value in values.items():
+            if country not in members and abs(value) > _RENT_TOLERANCE:
+                rent.append((f"{label} {item} in non-member {country}", value))
+    for (commodity, exporter, importer), value in prices.link.items():
+        if abs(value) > _RENT_TOLERANCE:
+            rent.append((f"link capacity {exporter} -> {importer} ({commodity})", value))
+    return sorted(rent, key=lambda item: -abs(item[1]))
+
+
+def _owen_notes(built: BuiltModel, prices: Prices, members: set[str]) -> list[str]:
+    notes: list[str] = []
+    if built.is_mip:
+        notes.append(
+            "the scenario has build decisions (fixed costs or minimum scales), so it is not "
+            "a linear production game: the prices come from the LP with the build decisions "
+            "fixed at the optimum, and Owen's shares need not add up to the coalition's cost "
+            "nor lie in the core"
+        )
+    rent = _unowned_rent(prices, members)
+    if rent:
+        shown = "; ".join(f"{what} ({value:,.4g} per unit)" for what, value in rent[:5])
+        more = f"; and {len(rent) - 5} more" if len(rent) > 5 else ""
+        notes.append(
+            "rent goes to right-hand sides no member owns, so Owen's shares need not add up "
+            f"to the coalition's cost nor lie in the core: {shown}{more}"
+        )
+    if prices.degenerate:
+        notes.append(
+            "the grand coalition's LP is degenerate: other shadow prices are equally valid, "
+            "so Owen's allocation is one of several"
+        )
+    return notes
+
+
+def owen_allocation(
+    scenario: Scenario,
+    options: SolveOptions | None = None,
+    *,
+    standalone: Mapping[str, float] | None = None,
+    total: float | None = None,
+) -> Allocation:
+    """Owen's allocation: one solve of the grand coalition, its prices applied to what each
+    member brings.
+
+    ``x_i = sum_k (d c(N) / d b_k) * b_k^i`` over member ``i``'s right-hand sides: its
+    targets (priced at what one more unit costs), and its resources' availability, existing
+    capacity and ``max_new`` (each credited at the money one more unit saves).
+
+    In a linear production game (no build decisions; no rent to non-member supply or to
+    link capacities) the shares add up to ``c(N)`` and lie in the core. Otherwise the
+    allocation's notes say what breaks it and by how much the shares miss ``c(N)``.
+
+    Args:
+        scenario: the validated scenario.
+        options: HiGHS options.
+        standalone: each member's national cost, for the savings.
+        total: ``c(N)`` if known; default the grand solve's objective.
+
+    Raises:
+        CoalitionError: the grand coalition's solve found no optimal plan or no prices.
+    """
+    cost = CoalitionCost(scenario, options)
+    members = scenario.members
+    grand = frozenset(members)
+    built = cost.built(members)
+    solution = solve(built, cost.options)
+    if solution.status is not Status.OPTIMAL or solution.objective is None:
+        error = f"no optimal plan (status {solution.status.value})"
+        raise CoalitionError([CoalitionFailure(grand, error)])
+    contributions = _contributions(built, members)
+    notes = _owen_notes(built, solution.prices, set(members))
+    c_n = solution.objective if total is None else total
+    try:
+        allocation = owen_from_prices(
+            contributions,
+            _sensitivities(solution.prices),
+            standalone=standalone,
+            total=c_n,
+            notes=notes,
+        )
+    except ValueError as exc:  # the LP with fixed build decisions gave no prices
+        raise CoalitionError([CoalitionFailure(grand, f"no shadow prices: {exc}")]) from exc
+    return allocation
+
+
+# ----------------------------------------------------------------------------------------
+# The result
+
+
+@dataclass(frozen=True)
+class SharingResult:
+    """The cost game of a scenario's members, its allocations and their stability.
+
+    Attributes:
+        scenario: the scenario's name.
+        currency: its currency label.
+        members: the players, in the Countries sheet's order.
+        names: each member's display name.
+        coalition_cost: ``c(N)``, the grand coalition's ``min_cost`` objective.
+        national_costs: ``c({i})``, each member's national-stack objective.
+        allocations: per method computed, the allocation.
+        stability: per method, the most dissatisfied coalition found.
+        unavailable: per method (or ``stability/<method>``) not computed, why.
+        notes: caveats about the game as a whole.
+        failures: coalitions whose solve failed.
+        coalition_costs: every ``c(S)`` solved, by coalition.
+        exact_limit: the member count up to which every coalition was solved.
+        seconds: wall-clock time of :func:`share`.
+        source: the workbook's path ("" when built in Python).
+        sha256: the workbook's SHA-256 ("" when built in Python).
+    """
+
+    scenario: str
+    currency: str
+    members: tuple[str, ...]
+    names: Mapping[str, str]
+    coalition_cost: float
+    national_costs: Mapping[str, float]
+    allocations: Mapping[str, Allocation]
+    stability: Mapping[str, Stability]
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    failures: tuple[CoalitionFailure, ...] = ()
+    coalition_costs: Mapping[frozenset[str], float] = field(default_factory=dict)
+    exact_limit: int = EXACT_LIMIT
+    seconds: float = 0.0
+    source: str = ""
+    sha256: str = ""
+
+    @property
+    def national_total(self) -> float:
+        """``sum_i c({i})``: what the members' national stacks cost together."""
+        return math.fsum(self.national_costs.values())
+
+    @property
+    def saving(self) -> float:
+        """``sum_i c({i}) - c(N)``: what the coalition saves against national stacks."""
+        return self.national_total - self.coalition_cost
+
+    @property
+    def complete(self) -> bool:
+        """True when every coalition asked for was solved."""
+        return not self.failures
+
+    def efficiency_gap(self, method: str) -> float:
+        """``c(N) - sum_i x_i`` of one allocation: zero for an efficient rule."""
+        return self.coalition_cost - math.fsum(self.allocations[method].costs)
+
+    def efficient(self, method: str) -> bool:
+        """True when the method's shares add up to ``c(N)``, within the check's tolerance."""
+        check = self.stability.get(method)
+        tolerance = check.tolerance if check is not None else 1e-7 * abs(self.coalition_cost)
+        return abs(self.efficiency_gap(method)) <= max(tolerance, 1e-9)
+
+    def stable(self, method: str) -> bool:
+        """True when the allocation is in the core as far as checked: its shares add up to
+        ``c(N)`` and no coalition checked would save by leaving."""
+        check = self.stability.get(method)
+        return check is not None and check.stable and self.efficient(method)
+
+    def verdict(self, method: str) -> str:
+        """The stability verdict in words: ``stable``, ``not stable: ...``, ``no blocking
+        coalition found (search)``, ``not checked``."""
+        check = self.stability.get(method)
+        if check is None:
+            return "not checked"
+        if not self.efficient(method):
+            gap = self.efficiency_gap(method)
+            amount = f"{abs(gap):,.4g} {self.currency}"
+            if gap > 0:
+                return f"not stable: the shares fall {amount} short of the coalition's cost"
+            return f"not stable: the shares exceed the coalition's cost by {amount}"
+        if not check.stable:
+            coalition = ", ".join(_ordered(check.coalition, self.members))
+            return (
+                f"not stable: {{{coalition}}} would save {check.excess:,.4g} {self.currency} "
+                "by leaving"
+            )
+        return "stable" if check.exhaustive else "no blocking coalition found (search)"
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON summary: the issue's contract keys, then extras.
+
+        Contract: ``scenario``, ``coalition_cost``, ``national_costs``,
+        ``methods.<name>.exact``, ``methods.<name>.shares.<country>.{cost, saving,
+        stderr}``, ``stability.<name>.{stable, worst_coalition, excess}``.
+        """
+        return {
+            "scenario": self.scenario,
+            "coalition_cost": self.coalition_cost,
+            "national_costs": dict(self.national_costs),
+            "methods": {m: self._method_json(m) for m in self.allocations},
+            "stability": {m: self._stability_json(m) for m in self.stability},
+            "currency": self.currency,
+            "members": list(self.members),
+            "national_total": self.national_total,
+            "saving": self.saving,
+            "unavailable": dict(self.unavailable),
+            "notes": list(self.notes),
+            "failures": [
+                {"coalition": sorted(f.coalition), "error": f.error} for f in self.failures
+            ],
+            "coalitions": [
+                {"members": _ordered(s, self.members), "cost": v}
+                for s, v in _by_size(self.coalition_costs, self.members)
+            ],
+            "seconds": self.seconds,
+            "source": self.source,
+            "sha256": self.sha256,
+        }
+
+    def _method_json(self, method: str) -> dict[str, Any]:
+        allocation = self.allocations[method]
+        return {
+            "exact": allocation.exact,
+            "shares": {
+                p: {"cost": s.cost, "saving": s.saving, "stderr": s.stderr}
+                for p, s in allocation.shares.items()
+            },
+            "samples": allocation.samples,
+            "evaluations": allocation.evaluations,
+            "efficiency_gap": self.efficiency_gap(method),
+            "notes": list(allocation.notes),
+        }
+
+    def _stability_json(self, method: str) -> dict[str, Any]:
+        check = self.stability[method]
+        return {
+            "stable": self.stable(method),
+            "worst_coalition": _ordered(check.coalition, self.members),
+            "excess": check.excess,
+            "exhaustive": check.exhaustive,
+            "coalitions_checked": check.coalitions_checked,
+            "tolerance": check.tolerance,
+            "efficient": self.efficient(method),
+            "verdict": self.verdict(method),
+        }
+
+
+def _ordered(coalition: Iterable[str], members: Sequence[str]) -> list[str]:
+    """A coalition's members in the scenario's order."""
+    inside = set(coalition)
+    return [m for m in members if m in inside]
+
+
+def _by_size(
+    costs: Mapping[frozenset[str], float], members: Sequence[str]
+) -> list[tuple[frozenset[str], float]]:
+    """Coalitions by size, then by their members' positions in the scenario."""
+    position = {m: k for k, m in enumerate(members)}
+    return sorted(
+        costs.items(), key=lambda item: (len(item[0]), sorted(position[m] for m in item[0]))
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# Sharing
+
+
+def share(
+    scenario_or_loaded: Scenario | LoadedScenario | str | Path,
+    methods: Iterable[str] = METHODS,
+    *,
+    samples: int | None = None,
+    seed: int = 0,
+    workers: int = 1,
+    scheduler: str | ExecutorLike | None = None,
+    precision: float | None = None,
+    progress: ProgressCallback | None = None,
+    options: SolveOptions | None = None,
+    exact_limit: int = EXACT_LIMIT,
+) -> SharingResult:
+    """Share the coalition's cost among its members and test each allocation's stability.
+
+    The grand coalition and every member alone are solved first; a failure there stops
+    everything (:class:`CoalitionError`). Then each method asked for: ``owen`` (one more
+    solve, :func:`owen_allocation`), ``shapley`` (exact over every coalition up to
+    ``exact_limit`` members unless ``samples`` or ``precision`` is given; else antithetic
+    permutation sampling with a standard error per member, :data:`SAMPLES_BEYOND_EXACT`
+    permutations by default) and ``nucleolus`` (every
+    coalition; up to ``exact_limit`` members). Each allocation's most dissatisfied
+    coalition is then found, over every coalition up to ``exact_limit`` members and by a
+    local search beyond. A coalition that fails later makes the methods needing it
+    unavailable and is listed in :attr:`SharingResult.failures`.
+
+    Args:
+        scenario_or_loaded: a validated scenario, a loaded workbook or a workbook path.
+        methods: any of :data:`METHODS`.
+        samples: permutations for a sampled Shapley value (asks for sampling; with
+            ``precision`` too, whichever is reached first stops it).
+        seed: seed of the sampling and of the stability search.
+        workers: local processes solving coalitions (1: in this process).
+        scheduler: a Dask scheduler's address (``tcp://host:8786``) or any executor with
+            ``submit`` (e.g. a ``distributed.Client``); overrides ``workers``.
+        precision: stop sampling once every 95 % half-width is below it (asks for
+            sampling).
+        progress: called as ``progress(done, total)`` while a batch of coalitions solves.
+        options: HiGHS options for every solve.
+        exact_limit: most members for exhaustive methods.
+
+    Raises:
+        InputError: unusable input, no members, an unknown method, or an unusable scheduler.
+        CoalitionError: the grand coalition or a member alone could not be solved.
+    """
+    started = time.perf_counter()
+    loaded = (
+        load_scenario(scenario_or_loaded)
+        if isinstance(scenario_or_loaded, str | Path)
+        else scenario_or_loaded
+    )
+    scenario = loaded.scenario if isinstance(loaded, LoadedScenario) else loaded
+    wanted = _methods(methods)
+    if not scenario.members:
+        raise InputError(f"scenario {scenario.name} has no members: there is nothing to share")
+    cost = CoalitionCost(scenario, options)
+    client, owned_client = _executor(scheduler)
+    values = CoalitionValues(cost, workers=workers, executor=client, progress=progress)
+    try:
+        game = _Sharing(scenario, cost, values, exact_limit)
+        game.run(wanted, samples=samples, precision=precision, seed=seed)
+    finally:
+        values.close()
+        if owned_client is not None:
+            owned_client.close()
+    return game.result(
+        seconds=time.perf_counter() - started,
+        source=str(loaded.path) if isinstance(loaded, LoadedScenario) else "",
+        sha256=loaded.sha256 if isinstance(loaded, LoadedScenario) else "",
+    )
+
+
+def _methods(methods: Iterable[str]) -> tuple[str, ...]:
+    asked = list(dict.fromkeys(methods))
+    unknown = [m for m in asked if m not in METHODS]
+    if unknown or not asked:
+        raise InputError(
+            f"unknown sharing method(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose among {', '.join(METHODS)}"
+        )
+    return tuple(m for m in METHODS if m in asked)
+
+
+def _executor(scheduler: str | ExecutorLike | None) -> tuple[ExecutorLike | None, Any]:
+    """The executor to use, and the Dask client to close afterwards if one was opened."""
+    if scheduler is None or not isinstance(scheduler, str):
+        return scheduler, None
+    try:
+        # imported by name: Dask is an optional extra, untyped, and absent from most installs
+        distributed = importlib.import_module("distributed")
+    except ImportError as exc:
+        raise InputError(
+            "a Dask scheduler was given, but Dask is not installed; install it with "
+            "`pip install 'distributed>=2024'` or drop --scheduler"
+        ) from exc
+    try:
+        client = distributed.Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from exc
+    return client, client
+
+
+class _Sharing:
+    """One run of :func:`share`: the game's values and what has been computed from them."""
+
+    def __init__(
+        self, scenario: Scenario, cost: CoalitionCost, values: CoalitionValues, exact_limit: int
+    ) -> None:
+        self.scenario = scenario
+        self.cost = cost
+        self.values = values
+        self.players = scenario.members
+        self.exhaustive = len(self.players) <= exact_limit
+        self.exact_limit = exact_limit
+        self.allocations: dict[str, Allocation] = {}
+        self.stability: dict[str, Stability] = {}
+        self.unavailable: dict[str, str] = {}
+        self.grand = 0.0
+        self.national: dict[str, float] = {}
+
+    def run(
+        self, methods: Sequence[str], *, samples: int | None, precision: float | None, seed: int
+    ) -> None:
+        """Solve the grand coalition and the singletons, then each method and its check."""
+        grand = frozenset(self.players)
+        singles = [frozenset((p,)) for p in self.players]
+        self.values.evaluate([grand, *singles])
+        failed = [f for f in self.values.failures if f.coalition in {grand, *singles}]
+        if failed:
+            raise CoalitionError(failed)
+        self.grand = self.values(grand)
+        self.national = {p: self.values(s) for p, s in zip(self.players, singles, strict=True)}
+        compute: dict[str, Callable[[], Allocation]] = {
+            "owen": self._owen,
+            "shapley": lambda: self._shapley(samples, precision, seed),
+            "nucleolus": self._nucleolus,
+        }
+        for method in methods:
+            self._attempt(method, compute[method])
+        for method, allocation in self.allocations.items():
+            self._check(method, allocation, seed)
+
+    def _attempt(self, method: str, compute: Callable[[], Allocation]) -> None:
+        try:
+            self.allocations[method] = compute()
+        except CoalitionError as exc:
+            self.unavailable[method] = _failure_reason(exc)
+        except _Skipped as exc:
+            self.unavailable[method] = str(exc)
+
+    def _owen(self) -> Allocation:
+        return owen_allocation(
+            self.scenario, self.cost.options, standalone=self.national, total=self.grand
+        )
+
+    def _shapley(self, samples: int | None, precision: float | None, seed: int) -> Allocation:
+        if samples is None and precision is None:
+            if self.exhaustive:
+                return shapley_exact(self.players, self.values)
+            samples = SAMPLES_BEYOND_EXACT
+        return shapley_sampled(
+            self.players, self.values, samples=samples, precision=precision, seed=seed
+        )
+
+    def _nucleolus(self) -> Allocation:
+        if not self.exhaustive:
+            raise _Skipped(
+                f"the nucleolus needs every one of the {2 ** len(self.players) - 1:,} "
+                f"coalitions; it is computed up to {self.exact_limit} members"
+            )
+        return nucleolus(self.players, self.values)
+
+    def _check(self, method: str, allocation: Allocation, seed: int) -> None:
+        try:
+            self.stability[method] = most_dissatisfied(
+                self.players,
+                self.values,
+                allocation,
+                exhaustive_limit=self.exact_limit,
+                seed=seed,
+                tolerance=self._tolerance(),
+            )
+        except CoalitionError as exc:
+            self.unavailable[f"stability/{method}"] = _failure_reason(exc)
+
+    def _tolerance(self) -> float | None:
+        """Excess still counted as stable: round-off for an LP, the MIP gap for a MILP."""
+        if not self.scenario.has_build_decisions:
+            return None
+        gap = self.cost.options.gap
+        magnitude = max(1.0, abs(self.grand), math.fsum(abs(v) for v in self.national.values()))
+        return max(1e-7, gap) * magnitude
+
+    def notes(self) -> tuple[str, ...]:
+        notes: list[str] = []
+        tolerance = self._tolerance()
+        if tolerance is not None:
+            notes.append(
+                "the scenario has build decisions, so each coalition's cost is optimal only "
+                "to within the MIP gap; an excess up to "
+                f"{tolerance:,.4g} {self.scenario.currency} still counts as stable"
+            )
+        if any(link.allowed for link in self.scenario.links):
+            notes.append(
+                "a member alone is its national stack (no trade at all), while a coalition "
+                "of two or more also trades over every link the Links sheet opens, including "
+                "links to countries outside it (non-members, or members not in that "
+                "coalition), whose resources and facilities it may then use"
+            )
+        return tuple(notes)
+
+    def result(self, *, seconds: float, source: str, sha256: str) -> SharingResult:
+        by_id = self.scenario.country_by_id
+        return SharingResult(
+            scenario=self.scenario.name,
+            currency=self.scenario.currency,
+            members=self.players,
+            names={p: by_id[p].name for p in self.players},
+            coalition_cost=self.grand,
+            national_costs=self.national,
+            allocations=self.allocations,
+            stability=self.stability,
+            unavailable=self.unavailable,
+            notes=self.notes(),
+            failures=self.values.failures,
+            coalition_costs=self.values.values,
+            exact_limit=self.exact_limit,
+            seconds=seconds,
+            source=source,
+            sha256=sha256,
+        )
+
+
+class _Skipped(Exception):
+    """A method not computed for this game, with the reason."""
+
+
+def _failure_reason(error: CoalitionError) -> str:
+    count = len(error.failures)
+    first = ", ".join("{" + ", ".join(sorted(f.coalition)) + "}" for f in error.failures[:3])
+    more = f" and {count - 3} more" if count > 3 else ""
+    return f"needs the cost of {count} coalition(s) whose solve failed: {first}{more}"
+
+
+# ----------------------------------------------------------------------------------------
+# Writing
+
+
+def write_sharing_json(
+    result: SharingResult, path: Path | str, *, inputs: Iterable[Path | str] = ()
+) -> Path:
+    """Write :meth:`SharingResult.to_json` to ``path``, atomically.
+
+    Raises:
+        OutputError: ``path`` is an input or cannot be written.
+    """
+    text = json.dumps(result.to_json(), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    return atomic_write(path, write, inputs=_guarded(result, inputs))
+
+
+def _guarded(result: SharingResult, inputs: Iterable[Path | str]) -> list[Path]:
+    guarded = [Path(p) for p in inputs]
+    if result.source:
+        guarded.append(Path(result.source))
+    return guarded
+
+
+def write_sharing_report(
+    result: SharingResult, path: Path | str, inputs: Iterable[Path | str] = ()
+) -> Path:
+    """Write the sharing workbook (sheets Sharing, Stability, Coalitions, Notes), atomically.
+
+    Args:
+        result: what :func:`share` returned.
+        path: the workbook's destination; it must end in ``.xlsx``.
+        inputs: files that must never be overwritten (the result's own input always is).
+
+    Raises:
+        OutputError: ``path`` is not an ``.xlsx`` file, is an input, or cannot be written.
+    """
+    out = Path(path)
+    if out.suffix.lower() != ".xlsx":
+        raise OutputError(f"{out}: the report is an Excel workbook; give a path ending in .xlsx")
+    workbook = build_sharing_workbook(result)
+    return atomic_write(out, workbook.save, inputs=_guarded(result, inputs))
+
+
+def build_sharing_workbook(result: SharingResult) -> Workbook:
+    """The sharing report as an openpyxl workbook, not yet saved.
+
+    Sheets: **Sharing** (per member: national cost, then each method's cost share, saving
+    and, for sampled values, standard error), **Stability** (per method: verdict, most
+    dissatisfied coalition, its excess, whether every coalition was checked),
+    **Coalitions** (every coalition cost solved) and **About** (the totals, the notes and
+    where the numbers came from). Only formats: every figure is one the result holds.
+    """
+    workbook = Workbook()
+    _sharing_sheet(workbook.active, result)
+    _stability_sheet(workbook.create_sheet("Stability"), result)
+    _coalitions_sheet(workbook.create_sheet("Coalitions"), result)
+    _about_sheet(workbook.create_sheet("About"), result)
+    return workbook
+
+
+def _table(
+    sheet: Worksheet,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    formats: Mapping[int, str],
+    notes: Mapping[str, str],
+) -> None:
+    """A header row with notes, then one row per record; numbers formatted by column."""
+    write_header(sheet, headers)
+    for column, header in enumerate(headers, start=1):
+        if header in notes:
+            add_note(sheet.cell(row=1, column=column), notes[header])
+    for r, record in enumerate(rows, start=2):
+        for c, value in enumerate(record, start=1):
+            write_value(sheet.cell(row=r, column=c), value, formats.get(c))
+    fit_columns(sheet)
+
+
+def _sharing_sheet(sheet: Worksheet, result: SharingResult) -> None:
+    sheet.title = "Sharing"
+    money = f"({result.currency})"
+    headers = ["country", "name", f"national cost {money}"]
+    notes = {
+        f"national cost {money}": "The member's national-stack cost: the min_cost objective "
+        "(spend plus shortfall penalty) of the member alone, with no trade at all."
+    }
+    columns: list[tuple[str, str]] = []
+    for method, allocation in result.allocations.items():
+        pairs = [("cost", f"{method}: cost share {money}"), ("saving", f"{method}: saving {money}")]
+        if not allocation.exact:
+            pairs.append(("stderr", f"{method}: standard error {money}"))
+        for what, header in pairs:
+            columns.append((method, what))
+            headers.append(header)
+            notes[header] = _COLUMN_NOTES[what].format(method=method)
+    rows = []
+    for member in result.members:
+        row: list[object] = [member, result.names[member], result.national_costs[member]]
+        for method, what in columns:
+            row.append(getattr(result.allocations[method].share(member), what))
+        rows.append(row)
+    formats = {c: MONEY for c in range(3, len(headers) + 1)}
+    _table(sheet, headers, rows, formats, notes)
+
+
+_COLUMN_NOTES = {
+    "cost": "What the member pays of the coalition's cost under {method}.",
+    "saving": "National cost minus the {method} cost share: what the member gains by being "
+    "in the coalition (negative: it pays more than its national stack costs).",
+    "stderr": "Standard error of the sampled {method} value: about 95 % of such estimates lie "
+    "within 1.96 standard errors of the exact value.",
+}
+
+
+def _stability_sheet(sheet: Worksheet, result: SharingResult) -> None:
+    money = f"({result.currency})"
+    headers = [
+        "method",
+        "verdict",
+        "stable",
+        "most dissatisfied coalition",
+        f"its excess {money}",
+        "every coalition checked",
+        "coalitions checked",
+        f"shares' shortfall from the coalition's cost {money}",
+        f"tolerance {money}",
+    ]
+    notes = {
+        "verdict": "stable: the shares add up to the coalition's cost and no coalition of "
+        "members would save by leaving and standing alone. With a search (not every "
+        "coalition checked), it means only that the search found no such coalition.",
+        "most dissatisfied coalition": "The coalition of members with the largest excess.",
+        f"its excess {money}": "What that coalition's members pay under the method minus "
+        "what they would pay standing alone together: positive, they would save by leaving.",
+        f"shares' shortfall from the coalition's cost {money}": "The coalition's cost minus "
+        "the sum of the shares: zero when the shares pay exactly for the coalition (Owen's "
+        "may not: see About).",
+        f"tolerance {money}": "An excess up to this counts as stable (round-off, or the MIP "
+        "gap of a scenario with build decisions).",
+    }
+    rows: list[list[object]] = []
+    for method, check in result.stability.items():
+        rows.append(
+            [
+                method,
+                result.verdict(method),
+                "yes" if result.stable(method) else "no",
+                ", ".join(_ordered(check.coalition, result.members)),
+                check.excess,
+                "yes" if check.exhaustive else "no",
+                check.coalitions_checked,
+                result.efficiency_gap(method),
+                check.tolerance,
+            ]
+        )
+    for what, reason in result.unavailable.items():
+        rows.append([what, "not computed", None, reason])
+    _table(sheet, headers, rows, {5: MONEY, 8: MONEY, 9: "0.00E+00"}, notes)
+
+
+def _coalitions_sheet(sheet: Worksheet, result: SharingResult) -> None:
+    money = f"({result.currency})"
+    headers = ["members", "size", f"cost {money}"]
+    rows: list[list[object]] = [
+        [", ".join(_ordered(s, result.members)), len(s), value]
+        for s, value in _by_size(result.coalition_costs, result.members)
+    ]
+    rows += [
+        [", ".join(_ordered(f.coalition, result.members)), len(f.coalition), f"failed: {f.error}"]
+        for f in result.failures
+    ]
+    notes = {
+        f"cost {money}": "The coalition's min_cost objective (spend plus shortfall penalty); "
+        "one member alone: its national stack."
+    }
+    _table(sheet, headers, rows, {3: MONEY}, notes)
+
+
+def _about_sheet(sheet: Worksheet, result: SharingResult) -> None:
+    money = result.currency
+    rows: list[list[object]] = [
+        ["scenario", result.scenario],
+        [f"coalition cost, all members ({money})", result.coalition_cost],
+        [f"national stacks, summed ({money})", result.national_total],
+        [f"coalition saving ({money})", result.saving],
+    ]
+    for method in result.allocations:
+        rows.append(
+            [f"{method}: coalition cost minus the shares' sum", result.efficiency_gap(method)]
+        )
+    rows += [
+        ["coalitions solved", len(result.coalition_costs)],
+        ["coalitions failed", len(result.failures)],
+        ["seconds", result.seconds],
+        ["input file", result.source or "(none: the scenario was built in Python)"],
+        ["input SHA-256", result.sha256 or "(none)"],
+    ]
+    rows += [["note", note] for note in result.notes]
+    for method, allocation in result.allocations.items():
+        rows += [[f"note on {method}", note] for note in allocation.notes]
+    _table(sheet, ["item", "value"], rows, {2: MONEY}, {})
+    sheet.column_dimensions["B"].width = 100
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
+        if isinstance(cell.value, str):
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
