@@ -921,6 +921,7 @@ def most_dissatisfied(
     restarts: int = 20,
     seed: int = 0,
     tolerance: float | None = None,
+    budget: int | None = None,
 ) -> Stability:
     """The proper coalition that would most gain by leaving, and by how much.
 
@@ -939,6 +940,9 @@ def most_dissatisfied(
         seed: seed of the search's random starts.
         tolerance: excess still counted as stable; default 1e-7 times the largest of 1,
             ``|c(N)|`` and the shares' magnitudes.
+        budget: most coalitions the search (beyond ``exhaustive_limit``) evaluates; it
+            stops starting new climbs, and ends the current one, once it has seen that
+            many. None for no limit.
     """
     game = _Game(players, cost)
     shares = allocation.cost_shares if isinstance(allocation, Allocation) else allocation
@@ -955,7 +959,7 @@ def most_dissatisfied(
     if exhaustive:
         mask, excess, checked = _enumerate_excess(game, x)
     else:
-        mask, excess, checked = _search_excess(game, x, restarts, seed)
+        mask, excess, checked = _search_excess(game, x, restarts, seed, budget)
     return Stability(
         game.coalition(mask), excess, excess <= tolerance, exhaustive, checked, tolerance
     )
@@ -971,7 +975,9 @@ def _enumerate_excess(game: _Game, x: Floats) -> tuple[int, float, int]:
     return int(masks[best]), float(excess[best]), len(masks)
 
 
-def _search_excess(game: _Game, x: Floats, restarts: int, seed: int) -> tuple[int, float, int]:
+def _search_excess(
+    game: _Game, x: Floats, restarts: int, seed: int, budget: int | None = None
+) -> tuple[int, float, int]:
     rng = np.random.default_rng(seed)
     starts = [1 << k for k in range(game.n)] + [game.grand ^ (1 << k) for k in range(game.n)]
     for _ in range(restarts):
@@ -979,16 +985,22 @@ def _search_excess(game: _Game, x: Floats, restarts: int, seed: int) -> tuple[in
         if 0 < mask < game.grand:
             starts.append(mask)
     seen: set[int] = set()
+    limit = math.inf if budget is None else budget
     best, best_excess = starts[0], -math.inf
     for start in starts:
-        mask, excess = _climb(game, x, start, seen)
+        if len(seen) >= limit:
+            break
+        mask, excess = _climb(game, x, start, seen, limit)
         if excess > best_excess:
             best, best_excess = mask, excess
     return best, best_excess, len(seen)
 
 
-def _climb(game: _Game, x: Floats, mask: int, seen: set[int]) -> tuple[int, float]:
-    """Best-improvement local search over add-one / drop-one moves."""
+def _climb(
+    game: _Game, x: Floats, mask: int, seen: set[int], limit: float = math.inf
+) -> tuple[int, float]:
+    """Best-improvement local search over add-one / drop-one moves, until no move raises
+    the excess or ``limit`` coalitions have been seen."""
     game.ensure([mask])
     seen.add(mask)
     excess = _excess(game, x, mask)
@@ -1002,6 +1014,8 @@ def _climb(game: _Game, x: Floats, mask: int, seen: set[int]) -> tuple[int, floa
         if best_excess <= excess:
             return mask, excess
         mask, excess = best, best_excess
+        if len(seen) >= limit:
+            return mask, excess
 
 
 def _excess(game: _Game, x: Floats, mask: int) -> float:

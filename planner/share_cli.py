@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from planner.sharing import METHODS, SharingResult
+from planner.sharing import METHODS, SEARCH_BUDGET, SharingResult
 
 PROGRESS_THRESHOLD = 32
 """Batches of at least this many coalitions show a progress bar (on standard error)."""
@@ -108,6 +108,13 @@ def default_workers(members: int) -> int:
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampling.")
 @click.option(
+    "--search-budget",
+    type=click.IntRange(min=1),
+    default=SEARCH_BUDGET,
+    show_default=True,
+    help="Beyond 12 members: most coalitions the stability search solves per rule.",
+)
+@click.option(
     "--workers",
     type=click.IntRange(min=1),
     help="Local processes solving coalitions [default: every CPU; 1 up to 5 members].",
@@ -149,6 +156,7 @@ def _share(
     samples: int | None,
     precision: float | None,
     seed: int,
+    search_budget: int,
     workers: int | None,
     scheduler: str | None,
     output: Path | None,
@@ -177,6 +185,7 @@ def _share(
             samples=samples,
             precision=precision,
             seed=seed,
+            search_budget=search_budget,
             workers=workers or default_workers(members),
             scheduler=scheduler,
             progress=progress,

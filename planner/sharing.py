@@ -79,6 +79,11 @@ EXACT_LIMIT = 12
 Shapley value, nucleolus and an exhaustive stability check. Beyond, the Shapley value is
 sampled, the nucleolus is not computed and stability is checked by a local search."""
 
+SEARCH_BUDGET = 500
+"""Most coalitions the stability search solves per allocation beyond :data:`EXACT_LIMIT`
+members (coalitions already solved for the Shapley value cost nothing): a verdict that
+says how much it covered within minutes, rather than one that takes an hour."""
+
 SAMPLES_BEYOND_EXACT = 200
 """Permutations of a sampled Shapley value when neither ``samples`` nor ``precision`` is
 given: each costs up to ``2 (n - 1)`` new coalitions, so 200 permutations of 24 members
@@ -455,6 +460,7 @@ def share(
     progress: ProgressCallback | None = None,
     options: SolveOptions | None = None,
     exact_limit: int = EXACT_LIMIT,
+    search_budget: int | None = SEARCH_BUDGET,
 ) -> SharingResult:
     """Share the coalition's cost among its members and test each allocation's stability.
 
@@ -483,6 +489,8 @@ def share(
         progress: called as ``progress(done, total)`` while a batch of coalitions solves.
         options: HiGHS options for every solve.
         exact_limit: most members for exhaustive methods.
+        search_budget: most coalitions the stability search evaluates per allocation
+            beyond ``exact_limit`` members; None for no limit.
 
     Raises:
         InputError: unusable input, no members, an unknown method, or an unusable scheduler.
@@ -502,7 +510,7 @@ def share(
     client, owned_client = _executor(scheduler)
     values = CoalitionValues(cost, workers=workers, executor=client, progress=progress)
     try:
-        game = _Sharing(scenario, cost, values, exact_limit)
+        game = _Sharing(scenario, cost, values, exact_limit, search_budget)
         game.run(wanted, samples=samples, precision=precision, seed=seed)
     finally:
         values.close()
@@ -549,8 +557,14 @@ class _Sharing:
     """One run of :func:`share`: the game's values and what has been computed from them."""
 
     def __init__(
-        self, scenario: Scenario, cost: CoalitionCost, values: CoalitionValues, exact_limit: int
+        self,
+        scenario: Scenario,
+        cost: CoalitionCost,
+        values: CoalitionValues,
+        exact_limit: int,
+        search_budget: int | None = None,
     ) -> None:
+        self.search_budget = search_budget
         self.scenario = scenario
         self.cost = cost
         self.values = values
@@ -624,6 +638,7 @@ class _Sharing:
                 exhaustive_limit=self.exact_limit,
                 seed=seed,
                 tolerance=self._tolerance(),
+                budget=self.search_budget,
             )
         except CoalitionError as exc:
             self.unavailable[f"stability/{method}"] = _failure_reason(exc)

@@ -680,6 +680,19 @@ def test_most_dissatisfied_finds_the_planted_coalition_by_search() -> None:
     assert 24 < verdict.coalitions_checked < 2**24 // 100
 
 
+def test_the_search_stops_at_its_budget() -> None:
+    """A budget of 100 coalitions: the search stops within one climbing step (at most 24
+    more) of it, and still reports the best coalition it saw, not exhaustively."""
+    members = frozenset(["p1", "p8", "p13", "p20"])
+    cost, shares = planted_game(24, members, gradual=True)
+    unlimited = most_dissatisfied(names(24), cost, shares)
+    verdict = most_dissatisfied(names(24), cost, shares, budget=100)
+    assert 100 <= verdict.coalitions_checked <= 100 + 24
+    assert verdict.coalitions_checked < unlimited.coalitions_checked
+    assert not verdict.exhaustive
+    assert verdict.excess <= unlimited.excess
+
+
 def test_shapley_outside_the_core_is_unstable() -> None:
     """G4: the core is ``{(1, y, 4 - y)}``; Shapley pays p0 7/6 > 1, so {p1, p2} would
     leave, gaining 4 - (5/3 + 13/6) = 1/6."""
