@@ -132,7 +132,7 @@ class CoalitionCost:
         if unknown or not members:
             what = f"not members: {', '.join(unknown)}" if unknown else "it is empty"
             raise ValueError(f"not a coalition of the scenario's members ({what})")
-        solution = solve(self.built(members), self.options)
+        solution = solve(self.built(members), self.options, prices=False)
         if solution.status is not Status.OPTIMAL or solution.objective is None:
             detail = f": {solution.message}" if solution.message else ""
             raise CoalitionSolveError(f"no optimal plan (status {solution.status.value}){detail}")

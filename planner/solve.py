@@ -364,20 +364,33 @@ def _run(model: BuiltModel, options: SolveOptions, *, mip: bool = True) -> _Outc
     return _Outcome(status, message, seconds, gap)
 
 
-def solve(model: BuiltModel, options: SolveOptions | None = None) -> Solution:
-    """Solve a built model as its mode asks, and read back values and shadow prices."""
+def solve(
+    model: BuiltModel, options: SolveOptions | None = None, *, prices: bool = True
+) -> Solution:
+    """Solve a built model as its mode asks, and read back values and shadow prices.
+
+    Args:
+        model: the built model (solving changes its bounds and objective: build it anew
+            for another solve).
+        options: time limit, MIP gap and threads.
+        prices: read the shadow prices; without them (``Solution.prices`` empty) a model
+            with build decisions saves the LP re-solve that prices it. Cost sharing, which
+            needs only the objective of thousands of coalitions, solves without.
+    """
     options = options or SolveOptions()
     if model.setting.mode is Mode.MIN_COST:
-        return _solve_min_cost(model, options)
-    return _solve_max_capability(model, options)
+        return _solve_min_cost(model, options, prices)
+    return _solve_max_capability(model, options, prices)
 
 
-def _solve_min_cost(model: BuiltModel, options: SolveOptions) -> Solution:
+def _solve_min_cost(model: BuiltModel, options: SolveOptions, want_prices: bool) -> Solution:
     outcome = _run(model, options)
     if not outcome.status.has_plan:
         return Solution(outcome.status, outcome.message, solve_time=outcome.seconds)
     values = _values(model)
-    prices, seconds = _prices(model, options, values["build"], lambda: None)
+    prices, seconds = Prices(), 0.0
+    if want_prices:
+        prices, seconds = _prices(model, options, values["build"], lambda: None)
     objective = model.problem.objective
     assert objective is not None
     return Solution(
@@ -391,7 +404,7 @@ def _solve_min_cost(model: BuiltModel, options: SolveOptions) -> Solution:
     )
 
 
-def _solve_max_capability(model: BuiltModel, options: SolveOptions) -> Solution:
+def _solve_max_capability(model: BuiltModel, options: SolveOptions, want_prices: bool) -> Solution:
     assert model.capability is not None and model.cost is not None
     capability, problem = model.capability, model.problem
     first = _run(model, options)
@@ -399,7 +412,7 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions) -> Solution:
         return Solution(first.status, first.message, solve_time=first.seconds)
     best = _expression_value(capability)
     values = _values(model)
-    prices = _read_prices(model) if not model.is_mip else Prices()
+    prices = _read_prices(model) if want_prices and not model.is_mip else Prices()
     hold = problem.addConstraint(capability >= best, "hold_capability")
     problem.sense = pulp.LpMinimize
     problem.setObjective(model.cost)
@@ -428,7 +441,7 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions) -> Solution:
         problem.sense = pulp.LpMaximize
         problem.setObjective(capability)
 
-    if model.is_mip:
+    if want_prices and model.is_mip:
         prices, extra = _prices(model, options, values["build"], first_stage)
         seconds += extra
     return Solution(

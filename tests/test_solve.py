@@ -72,3 +72,14 @@ def test_a_time_limit_too_short_for_any_plan_is_reported_as_no_plan() -> None:
     assert solution.status is Status.ERROR
     assert "time limit" in solution.message
     assert solution.objective is None
+
+
+@pytest.mark.parametrize("mode", list(Mode))
+def test_a_solve_without_prices_finds_the_same_plan(mode: Mode) -> None:
+    scenario = fixed_cost_afford()
+    setting = setting_for(scenario, Regime.COALITION, mode)
+    with_prices = solve(build(scenario, setting))
+    without = solve(build(scenario, setting), prices=False)
+    assert without.objective == pytest.approx(with_prices.objective)
+    assert without.spend == pytest.approx(with_prices.spend)
+    assert with_prices.prices.balance and not without.prices.balance
