@@ -421,10 +421,12 @@ def test_a_local_process_pool_gives_the_same_values(stack_result: SharingResult)
 def failing_bc(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the solve of coalition {B, C} end in error (in this process)."""
 
-    def solve(built: BuiltModel, options: SolveOptions | None = None) -> Solution:
+    def solve(
+        built: BuiltModel, options: SolveOptions | None = None, *, prices: bool = True
+    ) -> Solution:
         if set(built.setting.members) == {"B", "C"}:
             return Solution(Status.ERROR, "simulated failure")
-        return real_solve(built, options)
+        return real_solve(built, options, prices=prices)
 
     monkeypatch.setattr(planner.sharing, "solve", solve)
 
