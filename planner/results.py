@@ -57,9 +57,9 @@ class RunResult:
     status: Status
     message: str
     objective: float | None
-    total_cost: float
-    total_capability: float
-    total_shortfall: float
+    total_cost: float | None
+    total_capability: float | None
+    total_shortfall: float | None
     solve_time: float
     gap: float | None
     countries: pd.DataFrame
@@ -85,46 +85,39 @@ def tabulate(scenario: Scenario, setting: Setting, solution: Solution) -> RunRes
     """
     deliveries = _deliveries(scenario, setting, solution)
     countries = _countries(scenario, setting, solution, deliveries)
-    if not solution.status.has_plan:
+    planned = solution.status.has_plan
+    if planned:
+        plan = (
+            _production(scenario, setting, solution),
+            _trade(setting, solution),
+            _resources(scenario, setting, solution),
+            _prices(scenario, setting, solution.prices),
+        )
+    else:
         # no plan, no figures: blank rather than zero, so nothing reads as a real result
         unknown = ["cost", "capability", "shortfall"]
         countries[unknown] = countries[unknown].astype(float) * float("nan")
         deliveries[["delivered", "shortfall"]] = float("nan")
-        return RunResult(
-            setting.mode,
-            setting.regime,
-            solution.status,
-            solution.message,
-            None,
-            0.0,
-            0.0,
-            0.0,
-            solution.solve_time,
-            None,
-            countries,
-            deliveries,
-            _frame("production", []),
-            _frame("trade", []),
-            _frame("resources", []),
-            _frame("prices", []),
-        )
+        empty = [_frame(name, []) for name in ("production", "trade", "resources", "prices")]
+        plan = (empty[0], empty[1], empty[2], empty[3])
+
+    def total(frame: pd.DataFrame, column: str) -> float | None:
+        return float(frame[column].sum()) if planned else None
+
     return RunResult(
         setting.mode,
         setting.regime,
         solution.status,
         solution.message,
-        solution.objective,
-        float(countries["cost"].sum()),
-        float(deliveries["delivered"].sum()),
-        float(deliveries["shortfall"].sum()),
+        solution.objective if planned else None,
+        total(countries, "cost"),
+        total(deliveries, "delivered"),
+        total(deliveries, "shortfall"),
         solution.solve_time,
-        solution.gap,
+        solution.gap if planned else None,
         countries,
         deliveries,
-        _production(scenario, setting, solution),
-        _trade(setting, solution),
-        _resources(scenario, setting, solution),
-        _prices(scenario, setting, solution.prices),
+        *plan,
     )
 
 
