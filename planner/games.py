@@ -943,7 +943,12 @@ def most_dissatisfied(
         budget: most coalitions the search (beyond ``exhaustive_limit``) evaluates; it
             stops starting new climbs, and ends the current one, once it has seen that
             many. None for no limit.
+
+    Raises:
+        ValueError: ``budget`` is below 1, or the allocation misses a player's share.
     """
+    if budget is not None and budget < 1:
+        raise ValueError(f"the search budget must be at least 1 coalition, not {budget}")
     game = _Game(players, cost)
     shares = allocation.cost_shares if isinstance(allocation, Allocation) else allocation
     missing = [p for p in game.players if p not in shares]
@@ -1060,14 +1065,20 @@ def owen_from_prices[RowKey: Hashable](
         notes: caveats to carry with the allocation.
 
     Raises:
-        ValueError: a row with a non-zero contribution has no price.
+        ValueError: a row with a non-zero contribution has no price, or one that is not a
+            finite number.
     """
     players = _check_players(list(contributions))
     unpriced = sorted(
-        {str(k) for b in contributions.values() for k, v in b.items() if v and k not in prices}
+        {
+            str(k)
+            for b in contributions.values()
+            for k, v in b.items()
+            if v and not math.isfinite(prices.get(k, math.nan))
+        }
     )
     if unpriced:
-        raise ValueError(f"no price for row(s) {', '.join(unpriced)}")
+        raise ValueError(f"no finite price for row(s) {', '.join(unpriced)}")
     costs = np.array(
         [sum(prices[k] * v for k, v in contributions[p].items() if v) for p in players],
         dtype=np.float64,

@@ -8,6 +8,10 @@ rule 9); a run without a plan shows its status and leaves its figures blank. Eve
 goes through :func:`planner.xlsx.write_text`, so text from the input (ids, names, the
 scenario's description) stays inert text, never a formula. Both files are written through
 :func:`planner.files.atomic_write`: whole or not at all, and never over the input.
+
+The writing helpers (:func:`save_workbook`, :func:`save_json`, :func:`json_text`,
+:func:`write_table`, :func:`wrap_column`) also serve :mod:`planner.sharing`'s outputs, so
+every file the planner writes looks and behaves the same.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,11 +112,9 @@ def write_report(
         OutputError: ``path`` is not an ``.xlsx`` file, is an input, is open in a
             spreadsheet program, or its folder cannot be written.
     """
-    out = Path(path)
-    if out.suffix.lower() != ".xlsx":
-        raise OutputError(f"{out}: the report is an Excel workbook; give a path ending in .xlsx")
-    workbook = build_workbook(comparison)
-    return atomic_write(out, workbook.save, inputs=_guarded(comparison, inputs))
+    return save_workbook(
+        lambda: build_workbook(comparison), path, source=comparison.source, inputs=inputs
+    )
 
 
 def write_json(
@@ -132,12 +134,77 @@ def write_json(
         OutputError: ``path`` is an input or cannot be written.
         ValueError: the summary holds NaN or an infinite number (JSON cannot).
     """
-    text = json.dumps(comparison.to_json(), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+    return save_json(comparison.to_json(), path, source=comparison.source, inputs=inputs)
+
+
+def save_workbook(
+    build: Callable[[], Workbook],
+    path: Path | str,
+    *,
+    source: str = "",
+    inputs: Iterable[Path | str] = (),
+) -> Path:
+    """Build a workbook and save it to ``path``, atomically.
+
+    The workbook is built only once the destination has passed its checks, so a refused
+    path costs no work.
+
+    Args:
+        build: returns the workbook to save.
+        path: the destination; it must end in ``.xlsx``.
+        source: the input file the figures came from ("" if none); never overwritten.
+        inputs: other files that must never be overwritten.
+
+    Returns:
+        The path written.
+
+    Raises:
+        OutputError: ``path`` is not an ``.xlsx`` file, is an input, is open in a
+            spreadsheet program, or its folder cannot be written.
+    """
+    out = Path(path)
+    if out.suffix.lower() != ".xlsx":
+        raise OutputError(f"{out}: the report is an Excel workbook; give a path ending in .xlsx")
+    return atomic_write(out, lambda tmp: build().save(tmp), inputs=_guarded(source, inputs))
+
+
+def json_text(document: Mapping[str, Any]) -> str:
+    """The text of a JSON output: indented, non-ASCII text as typed, one final newline.
+
+    Raises:
+        ValueError: the document holds NaN or an infinite number (JSON has neither).
+    """
+    return json.dumps(document, indent=2, allow_nan=False, ensure_ascii=False) + "\n"
+
+
+def save_json(
+    document: Mapping[str, Any],
+    path: Path | str,
+    *,
+    source: str = "",
+    inputs: Iterable[Path | str] = (),
+) -> Path:
+    """Write :func:`json_text` of ``document`` to ``path``, atomically.
+
+    Args:
+        document: the JSON document.
+        path: the destination.
+        source: the input file the figures came from ("" if none); never overwritten.
+        inputs: other files that must never be overwritten.
+
+    Returns:
+        The path written.
+
+    Raises:
+        OutputError: ``path`` is an input or cannot be written.
+        ValueError: the document holds NaN or an infinite number; nothing is written.
+    """
+    text = json_text(document)
 
     def write(tmp: Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
-    return atomic_write(path, write, inputs=_guarded(comparison, inputs))
+    return atomic_write(path, write, inputs=_guarded(source, inputs))
 
 
 def build_workbook(comparison: Comparison, *, written_at: datetime | None = None) -> Workbook:
@@ -171,11 +238,16 @@ def build_workbook(comparison: Comparison, *, written_at: datetime | None = None
     return workbook
 
 
-def _wrap_column(sheet: Worksheet, column: int, width: float) -> None:
+def wrap_column(sheet: Worksheet, column: int, width: float) -> None:
     """Wrap a column's text and give each row the height its longest text needs.
 
     Spreadsheet programs do not grow a row for wrapped text written by openpyxl, so the
     height is estimated: one line per ``width`` characters, 15 points a line.
+
+    Args:
+        sheet: the worksheet.
+        column: the column's number (1 is column A).
+        width: the column's width, in characters.
     """
     sheet.column_dimensions[get_column_letter(column)].width = width
     for (cell,) in sheet.iter_rows(min_col=column, max_col=column):
@@ -197,11 +269,9 @@ def _print_setup(sheet: Worksheet) -> None:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def _guarded(comparison: Comparison, inputs: Iterable[Path | str]) -> list[Path]:
-    guarded = [Path(p) for p in inputs]
-    if comparison.source:
-        guarded.append(Path(comparison.source))
-    return guarded
+def _guarded(source: str, inputs: Iterable[Path | str]) -> list[Path]:
+    """The files an output may not overwrite: ``inputs`` and the figures' own source."""
+    return [Path(p) for p in inputs] + ([Path(source)] if source else [])
 
 
 # --- Summary -----------------------------------------------------------------------------
@@ -313,7 +383,7 @@ def _summary_sheet(sheet: Worksheet, comparison: Comparison) -> None:
     # cells beside them instead of widening the regime columns.
     for letter, width in zip("ABCDE", (50, 14, 14, 14, 70), strict=True):
         sheet.column_dimensions[letter].width = width
-    _wrap_column(sheet, 5, 70)
+    wrap_column(sheet, 5, 70)
 
 
 def _mode_block(sheet: Worksheet, comparison: Comparison, mode: Mode, top: int) -> int:
@@ -420,7 +490,7 @@ def _countries_sheet(sheet: Worksheet, comparison: Comparison) -> None:
     formats = {
         index: MONEY if "spend" in h else NUMBER for index, h in enumerate(headers) if index > 2
     }
-    _write_table(sheet, headers, records, formats, _column_notes("Countries", ""))
+    write_table(sheet, headers, records, formats, _column_notes("Countries", ""))
     sheet.freeze_panes = "D2"
 
 
@@ -448,23 +518,30 @@ def _table_sheet(
         if pd.api.types.is_numeric_dtype(frame[header]) or header == "capacity"
     }
     records = [list(row) for row in frame.itertuples(index=False)]
-    _write_table(sheet, headers, records, formats, notes, widest=widest)
+    write_table(sheet, headers, records, formats, notes, widest=widest)
 
 
-def _write_table(
+def write_table(
     sheet: Worksheet,
     headers: Sequence[str],
     records: Iterable[Sequence[Any]],
-    formats: dict[int, str],
-    notes: dict[str, str],
+    formats: Mapping[int, str],
+    notes: Mapping[str, str],
     *,
     widest: float = 60,
 ) -> None:
-    """A header row (frozen, filtered, with notes) and one row per record from row 2."""
+    """A header row (frozen, filtered, with notes) and one row per record from row 2.
+
+    Args:
+        sheet: the worksheet, empty.
+        headers: the column headers.
+        records: the rows, each aligned with ``headers``.
+        formats: number format by column index (0 is column A).
+        notes: a note per header, for the headers that have one.
+        widest: the widest a column may be set, in characters.
+    """
     write_header(sheet, headers)
-    for column, header in enumerate(headers, start=1):
-        if header in notes:
-            add_note(sheet.cell(row=1, column=column), notes[header])
+    _add_notes(sheet, 1, headers, notes)
     last = 1
     for last, record in enumerate(records, start=2):
         for index, value in enumerate(record):
@@ -474,11 +551,20 @@ def _write_table(
 
 
 def _header_cells(sheet: Worksheet, row: int, headers: Sequence[str]) -> None:
+    """A styled header row anywhere in a sheet (``write_header`` would also freeze it)."""
     for column, header in enumerate(headers, start=1):
         cell = sheet.cell(row=row, column=column)
         write_text(cell, header)
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
+
+
+def _add_notes(
+    sheet: Worksheet, row: int, headers: Sequence[str], notes: Mapping[str, str]
+) -> None:
+    for column, header in enumerate(headers, start=1):
+        if header in notes:
+            add_note(sheet.cell(row=row, column=column), notes[header])
 
 
 # --- Prices ------------------------------------------------------------------------------
@@ -537,10 +623,11 @@ def _provenance_sheet(sheet: Worksheet, comparison: Comparison, when: datetime) 
         ("scenario", comparison.scenario.name),
         ("input file", comparison.source or "(none: the scenario was built in Python)"),
         ("input SHA-256", comparison.sha256 or "(none)"),
+        ("runs solved (UTC)", comparison.ran_at or "(unknown)"),
         ("report written (UTC)", when.strftime("%Y-%m-%dT%H:%M:%SZ")),
     ]
     details += [(_VERSION_LABELS.get(k, f"{k} version"), v) for k, v in comparison.solver.items()]
-    _write_table(sheet, ["item", "value"], details, {}, {})
+    write_table(sheet, ["item", "value"], details, {}, {})
     sheet.auto_filter.ref = None
     top = len(details) + 3
     headers = [
@@ -557,10 +644,7 @@ def _provenance_sheet(sheet: Worksheet, comparison: Comparison, when: datetime) 
     ]
     formats = {3: NUMBER, 4: MONEY, 5: NUMBER, 6: NUMBER, 7: _SECONDS, 8: NUMBER}
     _header_cells(sheet, top, headers)
-    notes = _column_notes("Provenance", comparison.scenario.currency)
-    for column, header in enumerate(headers, start=1):
-        if header in notes:
-            add_note(sheet.cell(row=top, column=column), notes[header])
+    _add_notes(sheet, top, headers, _column_notes("Provenance", comparison.scenario.currency))
     summary = _index(comparison.summary, ("mode", "regime"))
     row = top
     for mode, regime in RUN_ORDER:

@@ -10,7 +10,6 @@ the outputs are written).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -164,6 +163,7 @@ def _share(
 ) -> None:
     from planner.files import refuse_overwriting_inputs
     from planner.games import CoalitionError
+    from planner.report import json_text
     from planner.sharing import share as share_costs
     from planner.sharing import write_sharing_json, write_sharing_report
     from planner.validate import load_scenario
@@ -197,7 +197,7 @@ def _share(
     write_sharing_report(result, report, inputs=(scenario,))
     echo(f"report: {report}")
     if to_stdout:
-        click.echo(json.dumps(result.to_json(), indent=2, allow_nan=False))
+        click.echo(json_text(result.to_json()), nl=False)
     elif json_path is not None:
         write_sharing_json(result, json_path, inputs=(scenario,))
         echo(f"summary: {json_path}")
@@ -215,11 +215,10 @@ def format_sharing(result: SharingResult) -> str:
     for member in result.members:
         row = [member, _num(result.national_costs[member])]
         for method in methods:
-            share = result.allocations[method].share(member)
-            text = _num(share.saving)
-            if share.stderr:
-                text += f" ±{_num(share.stderr)}"
-            row.append(text)
+            allocation = result.allocations[method]
+            part = allocation.share(member)
+            sampled = "" if allocation.exact else f" ±{_num(part.stderr)}"
+            row.append(_num(part.saving) + sampled)
         rows.append(row)
     widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
     table = ["  ".join(_cells(r, widths)) for r in rows]
@@ -249,9 +248,12 @@ def _cells(row: list[str], widths: list[int]) -> list[str]:
 
 def _verdict(result: SharingResult, method: str) -> str:
     check = result.stability.get(method)
-    scope = (
-        "" if check is None else " (every coalition checked)" if check.exhaustive else " (search)"
-    )
+    if check is None:
+        scope = ""
+    elif check.exhaustive:
+        scope = " (every coalition checked)"
+    else:
+        scope = f" (search of {check.coalitions_checked:,} coalitions)"
     return f"{method}: {result.verdict(method)}{scope}"
 
 

@@ -23,7 +23,6 @@ needed it are listed as unavailable.
 from __future__ import annotations
 
 import importlib
-import json
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,11 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planner.errors import InputError, NoPlanError, OutputError
-from planner.files import atomic_write
+from planner.errors import InputError, NoPlanError
 from planner.games import (
     Allocation,
     CoalitionError,
@@ -52,10 +49,11 @@ from planner.games import (
     shapley_sampled,
 )
 from planner.model import BuiltModel, build, setting_for
+from planner.report import save_json, save_workbook, wrap_column, write_table
 from planner.schema import Mode, Regime, Scenario
 from planner.solve import Prices, SolveOptions, Status, solve
 from planner.validate import LoadedScenario, load_scenario
-from planner.xlsx import MONEY, add_note, fit_columns, write_header, write_value
+from planner.xlsx import MONEY
 
 __all__ = [
     "EXACT_LIMIT",
@@ -91,8 +89,6 @@ solve up to about 9,200 coalitions, and every share carries its standard error."
 
 _RENT_TOLERANCE = 1e-9
 """A shadow price smaller than this counts as no rent."""
-
-_SHEETS = ("Sharing", "Stability", "Coalitions", "Notes")
 
 
 class CoalitionSolveError(NoPlanError):
@@ -351,7 +347,7 @@ class SharingResult:
 
     def verdict(self, method: str) -> str:
         """The stability verdict in words: ``stable``, ``not stable: ...``, ``no blocking
-        coalition found (search)``, ``not checked``."""
+        coalition found by the search``, ``not checked``."""
         check = self.stability.get(method)
         if check is None:
             return "not checked"
@@ -367,7 +363,7 @@ class SharingResult:
                 f"not stable: {{{coalition}}} would save {check.excess:,.4g} {self.currency} "
                 "by leaving"
             )
-        return "stable" if check.exhaustive else "no blocking coalition found (search)"
+        return "stable" if check.exhaustive else "no blocking coalition found by the search"
 
     def to_json(self) -> dict[str, Any]:
         """The JSON summary: the issue's contract keys, then extras.
@@ -493,9 +489,11 @@ def share(
             beyond ``exact_limit`` members; None for no limit.
 
     Raises:
-        InputError: unusable input, no members, an unknown method, or an unusable scheduler.
+        InputError: unusable input, no members, an unknown method, an unusable scheduler,
+            or ``workers``, ``samples``, ``precision`` or ``search_budget`` out of range.
         CoalitionError: the grand coalition or a member alone could not be solved.
     """
+    _check_arguments(workers=workers, samples=samples, precision=precision, budget=search_budget)
     started = time.perf_counter()
     loaded = (
         load_scenario(scenario_or_loaded)
@@ -521,6 +519,24 @@ def share(
         source=str(loaded.path) if isinstance(loaded, LoadedScenario) else "",
         sha256=loaded.sha256 if isinstance(loaded, LoadedScenario) else "",
     )
+
+
+def _check_arguments(
+    *, workers: int, samples: int | None, precision: float | None, budget: int | None
+) -> None:
+    """Refuse out-of-range settings before any solve (the CLI's options refuse them too)."""
+    problems = [
+        f"{what} {value}: {rule}"
+        for what, value, wrong, rule in (
+            ("workers", workers, workers < 1, "at least 1 process"),
+            ("samples", samples, samples is not None and samples < 4, "at least 4 orders"),
+            ("precision", precision, precision is not None and not precision > 0, "above 0"),
+            ("search budget", budget, budget is not None and budget < 1, "at least 1"),
+        )
+        if wrong
+    ]
+    if problems:
+        raise InputError(f"unusable sharing settings: {'; '.join(problems)}")
 
 
 def _methods(methods: Iterable[str]) -> tuple[str, ...]:
@@ -711,28 +727,21 @@ def write_sharing_json(
 ) -> Path:
     """Write :meth:`SharingResult.to_json` to ``path``, atomically.
 
+    Args:
+        result: what :func:`share` returned.
+        path: the summary's destination.
+        inputs: files that must never be overwritten (the result's own input always is).
+
     Raises:
         OutputError: ``path`` is an input or cannot be written.
     """
-    text = json.dumps(result.to_json(), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
-
-    def write(tmp: Path) -> None:
-        tmp.write_text(text, encoding="utf-8")
-
-    return atomic_write(path, write, inputs=_guarded(result, inputs))
-
-
-def _guarded(result: SharingResult, inputs: Iterable[Path | str]) -> list[Path]:
-    guarded = [Path(p) for p in inputs]
-    if result.source:
-        guarded.append(Path(result.source))
-    return guarded
+    return save_json(result.to_json(), path, source=result.source, inputs=inputs)
 
 
 def write_sharing_report(
-    result: SharingResult, path: Path | str, inputs: Iterable[Path | str] = ()
+    result: SharingResult, path: Path | str, *, inputs: Iterable[Path | str] = ()
 ) -> Path:
-    """Write the sharing workbook (sheets Sharing, Stability, Coalitions, Notes), atomically.
+    """Write the sharing workbook (sheets Sharing, Stability, Coalitions, About), atomically.
 
     Args:
         result: what :func:`share` returned.
@@ -742,11 +751,9 @@ def write_sharing_report(
     Raises:
         OutputError: ``path`` is not an ``.xlsx`` file, is an input, or cannot be written.
     """
-    out = Path(path)
-    if out.suffix.lower() != ".xlsx":
-        raise OutputError(f"{out}: the report is an Excel workbook; give a path ending in .xlsx")
-    workbook = build_sharing_workbook(result)
-    return atomic_write(out, workbook.save, inputs=_guarded(result, inputs))
+    return save_workbook(
+        lambda: build_sharing_workbook(result), path, source=result.source, inputs=inputs
+    )
 
 
 def build_sharing_workbook(result: SharingResult) -> Workbook:
@@ -764,24 +771,6 @@ def build_sharing_workbook(result: SharingResult) -> Workbook:
     _coalitions_sheet(workbook.create_sheet("Coalitions"), result)
     _about_sheet(workbook.create_sheet("About"), result)
     return workbook
-
-
-def _table(
-    sheet: Worksheet,
-    headers: Sequence[str],
-    rows: Iterable[Sequence[object]],
-    formats: Mapping[int, str],
-    notes: Mapping[str, str],
-) -> None:
-    """A header row with notes, then one row per record; numbers formatted by column."""
-    write_header(sheet, headers)
-    for column, header in enumerate(headers, start=1):
-        if header in notes:
-            add_note(sheet.cell(row=1, column=column), notes[header])
-    for r, record in enumerate(rows, start=2):
-        for c, value in enumerate(record, start=1):
-            write_value(sheet.cell(row=r, column=c), value, formats.get(c))
-    fit_columns(sheet)
 
 
 def _sharing_sheet(sheet: Worksheet, result: SharingResult) -> None:
@@ -807,8 +796,8 @@ def _sharing_sheet(sheet: Worksheet, result: SharingResult) -> None:
         for method, what in columns:
             row.append(getattr(result.allocations[method].share(member), what))
         rows.append(row)
-    formats = {c: MONEY for c in range(3, len(headers) + 1)}
-    _table(sheet, headers, rows, formats, notes)
+    formats = {c: MONEY for c in range(2, len(headers))}
+    write_table(sheet, headers, rows, formats, notes)
 
 
 _COLUMN_NOTES = {
@@ -861,9 +850,8 @@ def _stability_sheet(sheet: Worksheet, result: SharingResult) -> None:
                 check.tolerance,
             ]
         )
-    for what, reason in result.unavailable.items():
-        rows.append([what, "not computed", None, reason])
-    _table(sheet, headers, rows, {5: MONEY, 8: MONEY, 9: "0.00E+00"}, notes)
+    rows += [[what, f"not computed: {why}"] for what, why in result.unavailable.items()]
+    write_table(sheet, headers, rows, {4: MONEY, 7: MONEY, 8: "0.00E+00"}, notes)
 
 
 def _coalitions_sheet(sheet: Worksheet, result: SharingResult) -> None:
@@ -881,7 +869,7 @@ def _coalitions_sheet(sheet: Worksheet, result: SharingResult) -> None:
         f"cost {money}": "The coalition's min_cost objective (spend plus shortfall penalty); "
         "one member alone: its national stack."
     }
-    _table(sheet, headers, rows, {3: MONEY}, notes)
+    write_table(sheet, headers, rows, {2: MONEY}, notes)
 
 
 def _about_sheet(sheet: Worksheet, result: SharingResult) -> None:
@@ -906,8 +894,6 @@ def _about_sheet(sheet: Worksheet, result: SharingResult) -> None:
     rows += [["note", note] for note in result.notes]
     for method, allocation in result.allocations.items():
         rows += [[f"note on {method}", note] for note in allocation.notes]
-    _table(sheet, ["item", "value"], rows, {2: MONEY}, {})
-    sheet.column_dimensions["B"].width = 100
-    for (cell,) in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
-        if isinstance(cell.value, str):
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    write_table(sheet, ["item", "value"], rows, {1: MONEY}, {})
+    sheet.auto_filter.ref = None  # a list of facts, not a table to filter
+    wrap_column(sheet, 2, 100)

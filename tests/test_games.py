@@ -836,6 +836,14 @@ def test_bad_arguments_are_refused() -> None:
         CoalitionValues(additive_cost, workers=0)
 
 
+def test_a_search_budget_below_one_is_refused() -> None:
+    """With no coalition searched, the best excess found would be -inf: a verdict of
+    "stable" that checked nothing, and a number JSON cannot hold."""
+    cost, shares = planted_game(24, frozenset(["p1", "p8"]), gradual=True)
+    with pytest.raises(ValueError, match="budget"):
+        most_dissatisfied(names(24), cost, shares, budget=0)
+
+
 # ----------------------------------------------------------------------------------------
 # Owen's allocation
 
@@ -843,6 +851,13 @@ def test_bad_arguments_are_refused() -> None:
 def test_owen_needs_a_price_for_every_owned_row() -> None:
     with pytest.raises(ValueError, match="capacity"):
         owen_from_prices({"A": {"demand": 1, "capacity": 2}}, {"demand": 1})
+
+
+def test_owen_refuses_a_price_that_is_not_a_finite_number() -> None:
+    """A NaN or infinite dual would make every share it touches NaN or infinite."""
+    for price in (math.nan, math.inf):
+        with pytest.raises(ValueError, match="capacity"):
+            owen_from_prices({"A": {"demand": 1, "capacity": 2}}, {"demand": 1, "capacity": price})
 
 
 def test_owen_notes_when_the_shares_miss_the_total() -> None:

@@ -25,7 +25,7 @@ from workbooks import minimal_scenario_tables, write_workbook
 
 from planner.api import run
 from planner.errors import OutputError
-from planner.report import SHEETS, write_json, write_report
+from planner.report import SHEETS, build_workbook, write_json, write_report
 from planner.results import Comparison
 from planner.schema import (
     Capacity,
@@ -300,6 +300,16 @@ def test_provenance_records_versions_input_and_runs(book: Any, comparison: Compa
         run_result = comparison.run(Mode(record["mode"]), Regime(record["regime"]))
         assert record["objective"] == pytest.approx(run_result.objective)
         assert record["solve_time"] == pytest.approx(run_result.solve_time)
+
+
+def test_provenance_says_when_the_runs_were_solved(comparison: Comparison) -> None:
+    """A comparison may be written long after it was solved: both times are shown."""
+    later = datetime.now(UTC) + timedelta(days=1)
+    sheet = build_workbook(comparison, written_at=later)["Provenance"]
+    items = {r["item"]: r["value"] for r in table(sheet)}
+    assert comparison.ran_at
+    assert items["runs solved (UTC)"] == comparison.ran_at
+    assert items["report written (UTC)"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_provenance_names_the_input_file_and_its_hash(tmp_path: Path) -> None:

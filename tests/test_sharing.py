@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import random
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from itertools import combinations
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import make_scenario
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -28,18 +29,10 @@ from planner.errors import InputError, NoPlanError
 from planner.games import CoalitionError, CoalitionValues, shapley_exact
 from planner.model import BuiltModel
 from planner.schema import (
-    Capacity,
-    Commodity,
-    Country,
     Kind,
-    Process,
-    RecipeLine,
-    Resource,
-    Role,
     Scenario,
-    Target,
 )
-from planner.share_cli import _Progress
+from planner.share_cli import _Progress, format_sharing
 from planner.share_cli import share as share_command
 from planner.sharing import (
     CoalitionCost,
@@ -55,48 +48,6 @@ from planner.solve import solve as real_solve
 
 # ----------------------------------------------------------------------------------------
 # Scenarios
-
-
-def _scenario(
-    members: list[str],
-    *,
-    recipe: Mapping[str, Mapping[str, float]],
-    commodities: Mapping[str, tuple[Kind, bool, float]],
-    resources: Mapping[tuple[str, str], tuple[float, float]],
-    capacity: Mapping[tuple[str, str], Mapping[str, float]],
-    targets: Mapping[tuple[str, str], float],
-    penalty: float = 1000.0,
-    name: str = "sharing",
-) -> Scenario:
-    """A Scenario from terse tables: recipe ``{process: {commodity: +out/-in}}``,
-    commodities ``{id: (kind, tradable, trade_cost)}``, resources ``{(country, commodity):
-    (available, cost)}``, capacity ``{(country, process): fields}``."""
-    return Scenario(
-        name=name,
-        shortfall_penalty=penalty,
-        countries=tuple(Country(country=c, name=f"country {c}", member=True) for c in members),
-        commodities=tuple(
-            Commodity(commodity=k, kind=kind, tradable=tradable, trade_cost=cost)
-            for k, (kind, tradable, cost) in commodities.items()
-        ),
-        processes=tuple(Process(process=p, layer=p) for p in recipe),
-        recipe=tuple(
-            RecipeLine(
-                process=p,
-                commodity=k,
-                role=Role.OUTPUT if amount > 0 else Role.INPUT,
-                amount=abs(amount),
-            )
-            for p, lines in recipe.items()
-            for k, amount in lines.items()
-        ),
-        resources=tuple(
-            Resource(country=c, commodity=k, available=available, cost=cost)
-            for (c, k), (available, cost) in resources.items()
-        ),
-        capacity=tuple(Capacity(country=c, process=p, **f) for (c, p), f in capacity.items()),
-        targets=tuple(Target(country=c, commodity=k, amount=a) for (c, k), a in targets.items()),
-    )
 
 
 def compute_stack(a: str = "A") -> Scenario:
@@ -139,22 +90,22 @@ def compute_stack(a: str = "A") -> Scenario:
         a: the id of member A (to check that ids are written as text).
     """
     members = [a, "B", "C"]
-    return _scenario(
-        members,
+    return make_scenario(
+        countries=members,
         recipe={
             "buy": {"bought": -1, "mineral": 1},
             "make": {"mineral": -1, "unit": 1},
             "use": {"unit": -1, "cap": 1},
         },
         commodities={
-            "mineral": (Kind.RESOURCE, True, 0.0),
-            "bought": (Kind.RESOURCE, False, 0.0),
-            "unit": (Kind.PRODUCT, True, 0.0),
-            "cap": (Kind.CAPABILITY, False, 0.0),
+            "mineral": {"kind": Kind.RESOURCE, "tradable": True},
+            "bought": Kind.RESOURCE,
+            "unit": {"kind": Kind.PRODUCT, "tradable": True},
+            "cap": Kind.CAPABILITY,
         },
         resources={
-            **{(c, "bought"): (1000.0, 4.0) for c in members},
-            ("B", "mineral"): (12.0, 0.0),
+            **{(c, "bought"): {"available": 1000.0, "cost": 4.0} for c in members},
+            ("B", "mineral"): 12.0,
         },
         capacity={
             (a, "make"): {"existing": 8, "cost": 1},
@@ -164,6 +115,7 @@ def compute_stack(a: str = "A") -> Scenario:
             **{(c, "use"): {"existing": 1000} for c in members},
         },
         targets={(a, "cap"): 4, ("B", "cap"): 4, ("C", "cap"): 2},
+        name="sharing",
     )
 
 
@@ -179,11 +131,14 @@ def random_stack(members: int, seed: int, *, fixed_costs: bool = False) -> Scena
     """
     rng = random.Random(seed)
     ids = [f"M{k}" for k in range(members)]
-    resources: dict[tuple[str, str], tuple[float, float]] = {}
+    resources: dict[tuple[str, str], dict[str, float]] = {}
     capacity: dict[tuple[str, str], dict[str, float]] = {}
     for c in ids:
         if rng.random() < 0.7:
-            resources[(c, "ore")] = (round(rng.uniform(0, 12), 1), round(rng.uniform(0, 3), 2))
+            resources[(c, "ore")] = {
+                "available": round(rng.uniform(0, 12), 1),
+                "cost": round(rng.uniform(0, 3), 2),
+            }
         if rng.random() < 0.7:
             capacity[(c, "fab")] = {
                 "existing": round(rng.uniform(0, 6), 1),
@@ -197,13 +152,14 @@ def random_stack(members: int, seed: int, *, fixed_costs: bool = False) -> Scena
             "existing": round(rng.uniform(1, 8), 1),
             "cost": round(rng.uniform(0.5, 3), 2),
         }
-    return _scenario(
-        ids,
+    trade = {"tradable": True}
+    return make_scenario(
+        countries=ids,
         recipe={"fab": {"ore": -2, "chip": 1}, "train": {"chip": -1, "cap": 1}},
         commodities={
-            "ore": (Kind.RESOURCE, True, round(rng.uniform(0, 1), 2)),
-            "chip": (Kind.PRODUCT, True, round(rng.uniform(0, 1), 2)),
-            "cap": (Kind.CAPABILITY, False, 0.0),
+            "ore": {"kind": Kind.RESOURCE, **trade, "trade_cost": round(rng.uniform(0, 1), 2)},
+            "chip": {"kind": Kind.PRODUCT, **trade, "trade_cost": round(rng.uniform(0, 1), 2)},
+            "cap": Kind.CAPABILITY,
         },
         resources=resources,
         capacity=capacity,
@@ -408,6 +364,25 @@ def test_unknown_methods_and_memberless_scenarios_are_input_errors() -> None:
         share(Scenario.model_validate(data))
 
 
+@pytest.mark.parametrize(
+    "arguments",
+    [{"workers": 0}, {"samples": 3}, {"precision": 0.0}, {"search_budget": 0}],
+    ids=["workers", "samples", "precision", "search_budget"],
+)
+def test_unusable_arguments_are_input_errors_before_any_solve(
+    arguments: dict[str, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search budget of 0 used to give an excess of -inf ("stable" after checking
+    nothing, and a JSON summary that cannot be written); the others a ValueError."""
+
+    def solve(*args: object, **kwargs: object) -> Solution:
+        raise AssertionError("nothing may be solved before the arguments are checked")
+
+    monkeypatch.setattr(planner.sharing, "solve", solve)
+    with pytest.raises(InputError, match=next(iter(arguments)).replace("_", " ")):
+        share(compute_stack(), exact_limit=2, **arguments)
+
+
 def test_a_local_process_pool_gives_the_same_values(stack_result: SharingResult) -> None:
     result = share(compute_stack(), methods=("shapley",), workers=2)
     assert dict(result.coalition_costs) == approx(dict(stack_result.coalition_costs))
@@ -500,6 +475,39 @@ def test_workbook_sheets_hold_shares_and_verdicts(tmp_path: Path) -> None:
     assert rows["nucleolus"][5].value == "yes"
 
 
+def test_a_rule_not_computed_gives_its_reason_as_its_verdict(tmp_path: Path) -> None:
+    result = share(compute_stack(), samples=20, exact_limit=2)
+    book = load_workbook(write_sharing_report(result, tmp_path / "sharing.xlsx"))
+    rows = {row[0].value: row for row in book["Stability"].iter_rows(min_row=2)}
+    verdict, coalition = rows["nucleolus"][1].value, rows["nucleolus"][3].value
+    assert verdict == f"not computed: {result.unavailable['nucleolus']}"
+    assert coalition is None  # not under "most dissatisfied coalition"
+
+
+def test_the_terminal_says_how_far_a_search_went() -> None:
+    result = share(compute_stack(), methods=("owen",), exact_limit=2)
+    checked = result.stability["owen"].coalitions_checked
+    assert f"owen: no blocking coalition found by the search (search of {checked} coalitions)" in (
+        format_sharing(result).splitlines()
+    )
+
+
+def test_every_sampled_share_shows_its_standard_error() -> None:
+    """Two members with nothing to trade: each one's marginal cost is its own cost in every
+    order, so the standard errors are exactly 0, and still shown as sampled."""
+    scenario = make_scenario(
+        countries=["A", "B"],
+        commodities={"cap": "capability"},
+        recipe={"make": {"cap": 1}},
+        capacity={(c, "make"): {"existing": 5, "cost": 1} for c in "AB"},
+        targets={(c, "cap"): 2 for c in "AB"},
+    )
+    result = share(scenario, methods=("shapley",), samples=4)
+    assert result.allocations["shapley"].stderr == (0.0, 0.0)
+    table = format_sharing(result).splitlines()
+    assert [line.split()[-1] for line in table if line.startswith(("A ", "B "))] == ["±0.00"] * 2
+
+
 def test_the_report_refuses_other_suffixes(stack_result: SharingResult, tmp_path: Path) -> None:
     from planner.errors import OutputError
 
@@ -541,6 +549,16 @@ def test_share_command_json_to_stdout_and_one_method(workbook: Path) -> None:
     assert document["methods"]["shapley"]["exact"] is False
     assert "±" in outcome.stderr
     assert (workbook.parent / "r.xlsx").exists()
+
+
+def test_share_command_json_to_stdout_keeps_text_as_written(tmp_path: Path) -> None:
+    tables = minimal_scenario_tables()
+    tables["Scenario"][1][1] = "coalición"
+    path = write_workbook(tmp_path / "accents.xlsx", tables)
+    arguments = [str(path), "--method", "owen", "-o", str(tmp_path / "r.xlsx")]
+    outcome = CliRunner().invoke(share_command, [*arguments, "--json", "-"])
+    assert outcome.exit_code == 0, outcome.output
+    assert '"scenario": "coalición"' in outcome.stdout  # as in a --json file, not \u00f3
 
 
 def test_share_command_exit_codes(workbook: Path) -> None:
