@@ -7,10 +7,7 @@ other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Any
 
@@ -19,95 +16,19 @@ import pandas as pd
 
 from planner.api import load
 from planner.api import run as run_scenario
-from planner.errors import InputError, NoPlanError, PlannerError, Problem
+from planner.errors import NoPlanError
 from planner.files import refuse_overwriting_inputs
+from planner.options import (
+    limit_options,
+    output_options,
+    print_warnings,
+    reports_errors,
+    zip_limits,
+)
 from planner.results import Comparison
 from planner.schema import Mode
 from planner.share_cli import share as share_command
 from planner.solve import SolveOptions
-from planner.workbook import ZipLimits
-
-
-class PlannerExit(click.ClickException):
-    """A planner error on its way out of the CLI, carrying its exit code."""
-
-    def __init__(self, error: PlannerError) -> None:
-        super().__init__(str(error))
-        self.warnings = error.warnings if isinstance(error, InputError) else ()
-        self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
-
-    def show(self, file: Any = None) -> None:
-        for warning in self.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        click.echo(f"error: {self.format_message()}", err=True)
-
-
-def reports_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
-    """Turn :class:`PlannerError` into a clean message and its exit code."""
-
-    @wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except PlannerError as error:
-            raise PlannerExit(error) from error
-
-    return wrapper
-
-
-def limit_options[**P, R](command: Callable[P, R]) -> Callable[P, R]:
-    """The options that raise the guards against oversized or crafted workbooks."""
-    defaults = ZipLimits()
-    options = (
-        ("--max-file-mb", float, defaults.max_file_mb, "Largest workbook read, in MiB."),
-        (
-            "--max-unpacked-mb",
-            float,
-            defaults.max_unpacked_mb,
-            "Largest total unpacked size of the workbook's parts, in MiB.",
-        ),
-        ("--max-parts", int, defaults.max_parts, "Most parts (files) inside the workbook."),
-        (
-            "--max-ratio",
-            float,
-            defaults.max_ratio,
-            "Highest compression ratio of a large part (a zip bomb's tell).",
-        ),
-    )
-    for name, kind, default, text in reversed(options):
-        command = click.option(name, type=kind, default=default, show_default=True, help=text)(
-            command
-        )
-    return command
-
-
-def _limits(values: dict[str, Any]) -> ZipLimits:
-    return ZipLimits(
-        max_file_mb=values.pop("max_file_mb"),
-        max_unpacked_mb=values.pop("max_unpacked_mb"),
-        max_parts=values.pop("max_parts"),
-        max_ratio=values.pop("max_ratio"),
-    )
-
-
-def _warn(problems: tuple[Problem, ...], *, limit: int | None = None, source: Path) -> None:
-    """Print warnings to stderr; with ``limit``, only the first few, each shortened."""
-    shown = problems if limit is None else problems[:limit]
-    for problem in shown:
-        text = str(problem)
-        if limit is not None and len(text) > _SHORT:
-            text = text[: _SHORT - 1] + "…"
-        click.echo(f"warning: {text}", err=True)
-    if len(shown) < len(problems):
-        click.echo(
-            f"warning: … and {len(problems) - len(shown)} more; `planner validate {source}` "
-            "lists them all in full",
-            err=True,
-        )
-
-
-_SHORT = 240
-"""Longest warning `planner run` prints before shortening it."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,8 +64,8 @@ def template(path: Path) -> None:
 @reports_errors
 def validate(scenario: Path, annotate: Path | None, **limits: Any) -> None:
     """Check SCENARIO and list every problem, or say it is valid."""
-    loaded = load(scenario, limits=_limits(limits), annotate=annotate)
-    _warn(loaded.warnings, source=scenario)
+    loaded = load(scenario, limits=zip_limits(limits), annotate=annotate)
+    print_warnings(loaded.warnings, source=scenario)
     if annotate is not None:
         click.echo(f"annotated copy: {annotate}")
     counts = ", ".join(f"{n} {what}" for what, n in loaded.scenario.counts().items())
@@ -153,18 +74,7 @@ def validate(scenario: Path, annotate: Path | None, **limits: Any) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Report workbook to write [default: <scenario stem>-report.xlsx here].",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the JSON summary here ('-' for standard output).",
-)
+@output_options("report")
 @click.option(
     "--mode",
     type=click.Choice(["min_cost", "max_capability", "both"]),
@@ -196,14 +106,14 @@ def run(
     **limits: Any,
 ) -> None:
     """Solve SCENARIO as national stacks, a coalition and an open world; write the report."""
-    from planner.report import write_json, write_report
+    from planner.report import json_text, write_json, write_report
 
     report = output or Path.cwd() / f"{scenario.stem}-report.xlsx"
     for path in (report, json_path):
         if path is not None and str(path) != "-":
             refuse_overwriting_inputs(path, (scenario,))  # before, not after, the solves
-    loaded = load(scenario, limits=_limits(limits))
-    _warn(loaded.warnings, limit=3, source=scenario)
+    loaded = load(scenario, limits=zip_limits(limits))
+    print_warnings(loaded.warnings, limit=3, source=scenario)
     modes = tuple(Mode) if mode == "both" else (Mode(mode),)
     comparison = run_scenario(
         loaded, modes=modes, options=SolveOptions(time_limit=time_limit, gap=gap)
@@ -214,7 +124,7 @@ def run(
     write_report(comparison, report, inputs=(scenario,))
     echo(f"report: {report}")
     if to_stdout:
-        click.echo(json.dumps(comparison.to_json(), indent=2, allow_nan=False))
+        click.echo(json_text(comparison.to_json()), nl=False)
     elif json_path is not None:
         write_json(comparison, json_path, inputs=(scenario,))
         echo(f"summary: {json_path}")

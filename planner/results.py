@@ -412,7 +412,7 @@ class Comparison:
             index=["mode", "country"],
             columns="regime",
             values=["cost", "capability", "shortfall"],
-            aggfunc="sum",
+            aggfunc="first",  # one row each; "sum" would turn a failed run's blanks into 0
         )
         rows = []
         for mode, country in wide.index:

@@ -17,7 +17,15 @@ from typing import Any
 
 import click
 
+from planner.options import (
+    limit_options,
+    output_options,
+    print_warnings,
+    reports_errors,
+    zip_limits,
+)
 from planner.sharing import METHODS, SEARCH_BUDGET, SharingResult
+from planner.workbook import ZipLimits
 
 PROGRESS_THRESHOLD = 32
 """Batches of at least this many coalitions show a progress bar (on standard error)."""
@@ -123,18 +131,9 @@ def default_workers(members: int) -> int:
     metavar="ADDRESS",
     help="Solve on a Dask cluster instead, e.g. tcp://host:8786 (needs `distributed`).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Report workbook to write [default: <scenario stem>-sharing.xlsx here].",
-)
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the JSON summary here ('-' for standard output).",
-)
+@output_options("sharing")
+@limit_options
+@reports_errors
 def share(**options: Any) -> None:
     """Share the coalition's saving among the members of SCENARIO and test its stability.
 
@@ -144,9 +143,8 @@ def share(**options: Any) -> None:
     cost (2^n - 1 solves). Each allocation's verdict says whether some group of members
     would save by leaving.
     """
-    from planner.cli import reports_errors
-
-    reports_errors(_share)(**options)
+    limits = zip_limits(options)
+    _share(**options, limits=limits)
 
 
 def _share(
@@ -160,22 +158,22 @@ def _share(
     scheduler: str | None,
     output: Path | None,
     json_path: Path | None,
+    limits: ZipLimits,
 ) -> None:
+    from planner.api import load
     from planner.files import refuse_overwriting_inputs
     from planner.games import CoalitionError
     from planner.report import json_text
     from planner.sharing import share as share_costs
     from planner.sharing import write_sharing_json, write_sharing_report
-    from planner.validate import load_scenario
 
     report = output or Path.cwd() / f"{scenario.stem}-sharing.xlsx"
     to_stdout = json_path is not None and str(json_path) == "-"
     for path in (report, None if to_stdout else json_path):
         if path is not None:
             refuse_overwriting_inputs(path, (scenario,))  # before, not after, the solves
-    loaded = load_scenario(scenario)
-    for problem in loaded.warnings:
-        click.echo(f"warning: {problem}", err=True)
+    loaded = load(scenario, limits=limits)
+    print_warnings(loaded.warnings, limit=3, source=scenario)
     members = len(loaded.scenario.members)
     progress = _Progress()
     try:

@@ -1,0 +1,125 @@
+"""Options and error handling shared by the planner's commands.
+
+Every command turns :class:`~planner.errors.PlannerError` into a one-line message and its
+exit code through :func:`reports_errors`; commands that read a workbook take
+:func:`limit_options`, and commands that write a report take :func:`output_options`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from planner.errors import InputError, PlannerError, Problem
+from planner.workbook import ZipLimits
+
+
+class PlannerExit(click.ClickException):
+    """A planner error on its way out of the CLI, carrying its exit code."""
+
+    def __init__(self, error: PlannerError) -> None:
+        super().__init__(str(error))
+        self.warnings = error.warnings if isinstance(error, InputError) else ()
+        self.exit_code = error.exit_code  # type: ignore[misc]  # click reads it per instance
+
+    def show(self, file: Any = None) -> None:
+        for warning in self.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def reports_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
+    """Turn :class:`PlannerError` into a clean message and its exit code."""
+
+    @wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except PlannerError as error:
+            raise PlannerExit(error) from error
+
+    return wrapper
+
+
+def limit_options[**P, R](command: Callable[P, R]) -> Callable[P, R]:
+    """The options that raise the guards against oversized or crafted workbooks."""
+    defaults = ZipLimits()
+    options = (
+        ("--max-file-mb", float, defaults.max_file_mb, "Largest workbook read, in MiB."),
+        (
+            "--max-unpacked-mb",
+            float,
+            defaults.max_unpacked_mb,
+            "Largest total unpacked size of the workbook's parts, in MiB.",
+        ),
+        ("--max-parts", int, defaults.max_parts, "Most parts (files) inside the workbook."),
+        (
+            "--max-ratio",
+            float,
+            defaults.max_ratio,
+            "Highest compression ratio of a large part (a zip bomb's tell).",
+        ),
+    )
+    for name, kind, default, text in reversed(options):
+        command = click.option(name, type=kind, default=default, show_default=True, help=text)(
+            command
+        )
+    return command
+
+
+def zip_limits(values: dict[str, Any]) -> ZipLimits:
+    """The :class:`ZipLimits` of :func:`limit_options`' values (taken out of ``values``)."""
+    return ZipLimits(
+        max_file_mb=values.pop("max_file_mb"),
+        max_unpacked_mb=values.pop("max_unpacked_mb"),
+        max_parts=values.pop("max_parts"),
+        max_ratio=values.pop("max_ratio"),
+    )
+
+
+def output_options[**P, R](kind: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """``-o/--output`` (a workbook, by default ``<scenario stem>-<kind>.xlsx`` here) and
+    ``--json`` (the JSON summary; ``-`` for standard output)."""
+
+    def decorate(command: Callable[P, R]) -> Callable[P, R]:
+        command = click.option(
+            "--json",
+            "json_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Also write the JSON summary here ('-' for standard output).",
+        )(command)
+        return click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help=f"Workbook to write [default: <scenario stem>-{kind}.xlsx here].",
+        )(command)
+
+    return decorate
+
+
+def print_warnings(
+    problems: tuple[Problem, ...], *, limit: int | None = None, source: Path
+) -> None:
+    """Print warnings to stderr; with ``limit``, only the first few, each shortened, and
+    where to read them all."""
+    shown = problems if limit is None else problems[:limit]
+    for problem in shown:
+        text = str(problem)
+        if limit is not None and len(text) > _SHORT:
+            text = text[: _SHORT - 1] + "…"
+        click.echo(f"warning: {text}", err=True)
+    if len(shown) < len(problems):
+        click.echo(
+            f"warning: … and {len(problems) - len(shown)} more; `planner validate {source}` "
+            "lists them all in full",
+            err=True,
+        )
+
+
+_SHORT = 240
+"""Longest warning printed in full where only the first few are shown."""
