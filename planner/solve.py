@@ -543,9 +543,12 @@ def _read_prices(model: BuiltModel, *, fixed_binaries: bool = False) -> Prices:
     target = {}
     if model.setting.mode is Mode.MIN_COST:
         # cost = penalty * (amount - deliver) + ...; deliver <= amount: d cost / d amount is
-        # the penalty plus the bound's dual (<= 0 when the target is met)
+        # the penalty plus the upper bound's dual, which is the column's dual where it is
+        # <= 0 (the bound binds) and 0 where it is > 0 (the lower bound, 0, binds instead)
         penalty = model.scenario.shortfall_penalty
-        target = {key: _clean(penalty + (var.dj or 0.0)) for key, var in model.deliver.items()}
+        target = {
+            key: _clean(penalty + min(0.0, var.dj or 0.0)) for key, var in model.deliver.items()
+        }
     return Prices(
         balance=row_value("balance", model.balance, -1.0),
         resource=bound_value("resource", model.use),

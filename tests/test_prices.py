@@ -338,3 +338,23 @@ def test_degenerate_when_a_price_is_not_unique(multi_layer, edit, solve_run):
     prices = solve_run(exact, NATIONAL, MIN).prices
     assert prices.degenerate
     assert 0 <= prices.resource[("A", "ore")] <= 245.125 + 1e-7
+
+
+def test_a_target_missed_in_full_costs_the_penalty_per_extra_unit(make_scenario, bump, solve_run):
+    """Making a unit costs 150 against a penalty of 100, so the whole target of 4 goes
+    unmet: one more unit of target costs the penalty, 100, not 100 plus the (positive)
+    dual of deliver's lower bound. (Found by the Owen property test: the extra 50 per
+    unit broke Owen's efficiency.)"""
+    scenario = make_scenario(
+        countries=["A"],
+        commodities={"cap": "capability"},
+        recipe={"make": {"cap": 1}},
+        capacity={("A", "make"): {"existing": 10, "cost": 150}},
+        targets={("A", "cap"): 4},
+        penalty=100,
+    )
+    base = solve_run(scenario, NATIONAL, MIN)
+    assert base.deliver[("A", "cap")] == approx(0)
+    assert base.prices.target[("A", "cap")] == approx(100)
+    more = solve_run(bump(scenario, "targets", ("A", "cap"), "amount"), NATIONAL, MIN)
+    assert more.objective - base.objective == approx(100)
