@@ -38,11 +38,12 @@ from typing import Final
 
 from pydantic import BaseModel
 
-from planner.errors import Problem
+from planner.errors import Problem, quoted
 from planner.links import TradeLink
 from planner.model import setting_for
 from planner.schema import Mode, Regime, Role, Scenario, Target
-from planner.sheets import SHEET_BY_NAME, Cell, Column
+from planner.sheets import SHEET_BY_NAME
+from planner.validate import RECORD_MODELS, parse_key
 from planner.workbook import RawWorkbook, problem_order
 
 Key = tuple[str, ...]
@@ -64,15 +65,6 @@ INFINITE: Final = 1e20
 # --- where records came from ---------------------------------------------------------------
 
 
-def _key_text(column: Column, value: object) -> str:
-    """A raw key cell as validation reads it (ids stripped, choices in lower case)."""
-    if column.cell is Cell.CHOICE:
-        return str(value).strip().casefold()
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.0f}"
-    return value.strip() if isinstance(value, str) else str(value)
-
-
 @dataclass(frozen=True)
 class Locator:
     """The Excel row of each record of a validated scenario, found by its key.
@@ -88,10 +80,10 @@ class Locator:
         """Index every record of ``raw`` by its sheet and key."""
         rows: dict[tuple[str, Key], int] = {}
         for name, sheet in raw.sheets.items():
-            columns = [SHEET_BY_NAME[name].column(c) for c in SHEET_BY_NAME[name].key]
             for record in sheet.records:
-                key = tuple(_key_text(c, record.values.get(c.name)) for c in columns)
-                rows.setdefault((name, key), record.row)  # validation kept the first
+                key = parse_key(SHEET_BY_NAME[name], record.values)
+                if key is not None:
+                    rows.setdefault((name, key), record.row)  # validation kept the first
         return cls(rows)
 
     def row(self, sheet: str, key: Key) -> int | None:
@@ -198,10 +190,6 @@ class _Stack:
 # --- the checks ----------------------------------------------------------------------------
 
 
-def _names(ids: Iterable[str]) -> str:
-    return ", ".join(f"`{i}`" for i in ids)
-
-
 def _unmade_targets(scenario: Scenario, report: _Report) -> Iterator[Problem]:
     """Targets whose capability no Recipe row has as an output."""
     made = {line.commodity for line in scenario.recipe if line.role is Role.OUTPUT}
@@ -260,7 +248,7 @@ def _unreachable_targets(scenario: Scenario, report: _Report) -> Iterator[Proble
 def _lack(country: str, commodity: str, stack: _Stack) -> str:
     makers = stack.makers.get(commodity)
     if makers:
-        return f"`{commodity}` (made by {_names(makers)}, with no capacity in `{country}`)"
+        return f"`{commodity}` (made by {quoted(makers)}, with no capacity in `{country}`)"
     return f"`{commodity}` (not in `{country}`'s Resources with available > 0)"
 
 
@@ -358,16 +346,6 @@ FAMILY: Final[Mapping[tuple[str, str], Family]] = {
 }
 """Every number column of the workbook, by ``(sheet, column)``, and its family."""
 
-_RECORDS: Final = {
-    "Countries": "countries",
-    "Commodities": "commodities",
-    "Resources": "resources",
-    "Recipe": "recipe",
-    "Capacity": "capacity",
-    "Targets": "targets",
-    "Links": "links",
-}
-
 
 @dataclass(frozen=True)
 class _Number:
@@ -391,7 +369,8 @@ def _numbers(scenario: Scenario) -> Iterator[_Number]:
         if sheet == "Scenario":
             continue
         keys = SHEET_BY_NAME[sheet].key
-        rows: Sequence[BaseModel] = getattr(scenario, _RECORDS[sheet])
+        field, _ = RECORD_MODELS[sheet]
+        rows: Sequence[BaseModel] = getattr(scenario, field)
         for row in rows:
             value = getattr(row, column)
             if value:

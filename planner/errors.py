@@ -1,12 +1,19 @@
 """The planner's exceptions: one base class, each subclass with its exit code.
 
 The CLI turns exactly these into clean messages and exit codes; anything else is a bug and
-keeps its traceback.
+keeps its traceback. :class:`Problem` is one located thing wrong with the input, as every
+stage that reads the input reports it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+
+def quoted(names: Iterable[str]) -> str:
+    """Names for a message: ``"`A`, `B`"``."""
+    return ", ".join(f"`{name}`" for name in names)
 
 
 @dataclass(frozen=True, order=True)

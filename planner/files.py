@@ -50,6 +50,20 @@ def refuse_overwriting_inputs(out: Path, inputs: Iterable[Path]) -> None:
             )
 
 
+def _check_destination(out: Path, inputs: Iterable[Path]) -> None:
+    """Raise :class:`OutputError` unless ``out`` may be written: not an input, in a folder
+    that exists, and not open in a spreadsheet program."""
+    refuse_overwriting_inputs(out, inputs)
+    if not out.parent.is_dir():
+        raise OutputError(f"{out}: the folder {out.parent} does not exist")
+    lock = lock_file_for(out)
+    if lock is not None:
+        raise OutputError(
+            f"{out}: the file appears to be open in a spreadsheet program ({lock.name} "
+            "is beside it); close it, or write to another path"
+        )
+
+
 def atomic_write(
     path: Path | str, write: Callable[[Path], None], *, inputs: Iterable[Path] = ()
 ) -> Path:
@@ -65,15 +79,7 @@ def atomic_write(
             its folder cannot be written.
     """
     out = Path(path)
-    refuse_overwriting_inputs(out, inputs)
-    if not out.parent.is_dir():
-        raise OutputError(f"{out}: the folder {out.parent} does not exist")
-    lock = lock_file_for(out)
-    if lock is not None:
-        raise OutputError(
-            f"{out}: the file appears to be open in a spreadsheet program ({lock.name} "
-            "is beside it); close it, or write to another path"
-        )
+    _check_destination(out, inputs)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
     except OSError as exc:

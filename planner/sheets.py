@@ -3,12 +3,20 @@
 One table, read by three stages: the reader matches headers against it, the validator
 parses and checks cells by it, and the template writes its headers, notes and drop-down
 lists from it. DESIGN.md ("Workbook sheets (v1)") is the source of every entry.
+
+Beside the table, the few reading rules that more than one stage applies, so that they
+cannot drift apart: how names match (:func:`normalise_name`, :func:`sheet_named`), which
+columns are notes, what counts as blank (:func:`strip_text`, :func:`is_blank`), and which
+known name a mistyped one most likely meant (:func:`closest`).
 """
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Final
 
 
 class Cell(StrEnum):
@@ -42,21 +50,32 @@ REFERENCED_SHEET = {
 YES = frozenset({"yes", "true", "y", "1"})
 NO = frozenset({"no", "false", "n", "0"})
 
+ANY_COMMODITY: Final = "*"
+"""What Links.commodity accepts besides a commodity id: every tradable commodity."""
+
 
 @dataclass(frozen=True)
 class Column:
     """One column of a sheet."""
 
     name: str
+    """The header, as the contract spells it."""
     cell: Cell
     help: str
+    """Its meaning, for notes."""
     required: bool = True
+    """The column must be there and its cells filled (the Scenario sheet's ``value``
+    cells are the exception: what a blank means depends on the key)."""
     default: object = None
+    """What a blank cell or a missing column means (None: absent, or for Countries.name and
+    Processes.layer the row's id)."""
     unit: str = ""
     minimum: float | None = None
     strict: bool = False
     """With :attr:`minimum`, the bound is exclusive (> rather than >=)."""
     choices: tuple[str, ...] = ()
+    wildcard: bool = False
+    """Whether :data:`ANY_COMMODITY` is accepted besides the ids the column refers to."""
 
     @property
     def rule(self) -> str:
@@ -88,6 +107,11 @@ class Sheet:
     def column(self, name: str) -> Column:
         """The column called ``name``."""
         return next(c for c in self.columns if c.name == name)
+
+    def column_for(self, header: str) -> Column | None:
+        """The column ``header`` names, ignoring case and surrounding spaces, if any."""
+        wanted = normalise_name(header)
+        return next((c for c in self.columns if normalise_name(c.name) == wanted), None)
 
 
 def _money(name: str, help: str) -> Column:
@@ -126,7 +150,7 @@ SHEETS: tuple[Sheet, ...] = (
         "`shortfall_penalty`.",
         (
             Column("key", Cell.CHOICE, "Setting name.", choices=tuple(SCENARIO_KEYS)),
-            Column("value", Cell.TEXT, "Setting value.", required=False, default=None),
+            Column("value", Cell.TEXT, "Setting value."),
         ),
         key=("key",),
     ),
@@ -277,7 +301,8 @@ SHEETS: tuple[Sheet, ...] = (
             Column(
                 "commodity",
                 Cell.COMMODITY,
-                "A tradable commodity, or * for every tradable commodity.",
+                f"A tradable commodity, or {ANY_COMMODITY} for every tradable commodity.",
+                wildcard=True,
             ),
             Column(
                 "allowed",
@@ -313,11 +338,55 @@ SHEETS: tuple[Sheet, ...] = (
 SHEET_BY_NAME: dict[str, Sheet] = {s.name: s for s in SHEETS}
 
 
+_SPACES: Final = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\u200b\u2060\ufeff"
+"""White space (U+3000 is the last character Python counts as space), and the invisible
+zero-width space, word joiner and byte-order mark, which are pasted in from web pages and
+text exports."""
+
+
+def strip_text(text: str) -> str:
+    """Text without surrounding spaces, visible or not."""
+    return text.strip(_SPACES)
+
+
+def is_blank(value: object) -> bool:
+    """Whether a cell counts as empty: nothing, or nothing but spaces (visible or not)."""
+    return value is None or (isinstance(value, str) and not strip_text(value))
+
+
 def normalise_name(text: str) -> str:
     """How sheet names and headers are matched: ignoring case and surrounding spaces."""
-    return text.strip().casefold()
+    return strip_text(text).casefold()
+
+
+_SHEET_BY_NORMALISED = {normalise_name(s.name): s for s in SHEETS}
+
+
+def sheet_named(title: str) -> Sheet | None:
+    """The contract sheet a workbook's sheet title names, if any."""
+    return _SHEET_BY_NORMALISED.get(normalise_name(title))
 
 
 def is_note_column(header: str) -> bool:
     """Columns starting with ``#`` or ``note`` are the user's own and are ignored."""
-    return header.strip().startswith("#") or normalise_name(header).startswith("note")
+    return normalise_name(header).startswith(("#", "note"))
+
+
+def closest(value: str, options: Iterable[str]) -> str | None:
+    """The option ``value`` most likely stands for, or None when none is close.
+
+    Case is ignored: an option equal to ``value`` but for case comes first, then the most
+    similar one (:func:`difflib.get_close_matches`, similarity 0.6 or more).
+
+    Args:
+        value: what the user typed, e.g. a misspelt header or id.
+        options: the known names, in order of preference among equals.
+    """
+    by_folded: dict[str, str] = {}
+    for option in options:
+        by_folded.setdefault(option.casefold(), option)
+    folded = value.casefold()
+    if folded in by_folded:
+        return by_folded[folded]
+    close = difflib.get_close_matches(folded, list(by_folded), n=1, cutoff=0.6)
+    return by_folded[close[0]] if close else None

@@ -29,7 +29,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.errors import OutputError
 from planner.files import atomic_write
-from planner.sheets import SCENARIO_KEYS, SHEETS, Cell, Column, Sheet
+from planner.sheets import (
+    ANY_COMMODITY,
+    REFERENCED_SHEET,
+    SCENARIO_KEYS,
+    SHEET_BY_NAME,
+    SHEETS,
+    Cell,
+    Column,
+    Sheet,
+)
 from planner.xlsx import (
     LIGHT_HEADER_FILL,
     add_note,
@@ -45,11 +54,6 @@ README_SHEET = "Read me"
 LAST_ROW = 1000
 """Drop-down lists and number checks cover rows 2 to this row of every sheet."""
 
-WILDCARD = "*"
-"""What Links.commodity accepts besides a commodity id: every tradable commodity."""
-
-_WILDCARD_COLUMNS = {("Links", "commodity")}
-_REFERENCES = (Cell.COUNTRY, Cell.COMMODITY, Cell.PROCESS)
 _TEXT_WIDTH = 24
 _README_WIDTHS = {"A": 24, "B": 100}
 
@@ -90,23 +94,25 @@ def build_template() -> Workbook:
 
 def _write_sheet(worksheet: Worksheet, sheet: Sheet) -> None:
     write_header(worksheet, [column.name for column in sheet.columns])
-    for index, column in enumerate(sheet.columns, start=1):
-        header = worksheet.cell(row=1, column=index)
-        add_note(header, _header_note(sheet, column))
-        if not column.required:
-            header.fill = LIGHT_HEADER_FILL
     if sheet.name == "Scenario":
         _prefill_scenario(worksheet)
-    for index, column in enumerate(sheet.columns, start=1):
-        validation = _validation(sheet, column)
-        if validation is not None:
-            letter = get_column_letter(index)
-            worksheet.add_data_validation(validation)
-            validation.add(f"{letter}2:{letter}{LAST_ROW}")
     fit_columns(worksheet, minimum=12)
     for index, column in enumerate(sheet.columns, start=1):
-        if column.cell is Cell.TEXT:
-            worksheet.column_dimensions[get_column_letter(index)].width = _TEXT_WIDTH
+        _set_up_column(worksheet, sheet, column, get_column_letter(index))
+
+
+def _set_up_column(worksheet: Worksheet, sheet: Sheet, column: Column, letter: str) -> None:
+    """The header's note and shade, the cells' typing check, and text columns' width."""
+    header = worksheet[f"{letter}1"]
+    add_note(header, _header_note(sheet, column))
+    if not column.required:
+        header.fill = LIGHT_HEADER_FILL
+    validation = _validation(column)
+    if validation is not None:
+        worksheet.add_data_validation(validation)
+        validation.add(f"{letter}2:{letter}{LAST_ROW}")
+    if column.cell is Cell.TEXT:
+        worksheet.column_dimensions[letter].width = _TEXT_WIDTH
 
 
 def _prefill_scenario(worksheet: Worksheet) -> None:
@@ -120,24 +126,34 @@ def _prefill_scenario(worksheet: Worksheet) -> None:
 
 
 def _header_note(sheet: Sheet, column: Column) -> str:
+    if sheet.name == "Scenario" and column.name == "value":
+        keys = ", ".join(SCENARIO_KEYS)
+        return _describe(
+            column,
+            blank=f"Whether it may be blank depends on the key ({keys}): see the note on each key.",
+        )
     lines = [_describe(column)]
     if column.cell is Cell.YESNO:
         lines.append("Also accepted: true/false, y/n, 1/0.")
-    if column.cell in _REFERENCES:
-        defining, _ = _defining_column(column.cell)
-        lines.append(f"Pick from the list, which shows the ids on the {defining.name} sheet.")
-    if (sheet.name, column.name) in _WILDCARD_COLUMNS:
+    if column.cell in REFERENCED_SHEET:
         lines.append(
-            f"Type {WILDCARD} for every tradable commodity; the list then warns, "
+            f"Pick from the list, which shows the ids on the {REFERENCED_SHEET[column.cell]} sheet."
+        )
+    if column.wildcard:
+        lines.append(
+            f"Type {ANY_COMMODITY} for every tradable commodity; the list then warns, "
             "answer Yes to keep it."
         )
-    if sheet.name == "Scenario" and column.name == "value":
-        lines.append("Keys: " + ", ".join(SCENARIO_KEYS) + " (see the note on each key).")
     return "\n".join(lines)
 
 
-def _describe(column: Column) -> str:
-    """Meaning, unit, rule and required-or-default of one column, one item a line."""
+def _describe(column: Column, *, blank: str | None = None) -> str:
+    """Meaning, unit, rule and required-or-default of one column, one item a line.
+
+    Args:
+        column: the column.
+        blank: what to say about blank cells, instead of what the column's default says.
+    """
     status = "required" if column.required else "optional"
     lines = [f"{column.name} ({status})", column.help]
     if column.unit:
@@ -146,7 +162,9 @@ def _describe(column: Column) -> str:
             unit += " (in the currency named on the Scenario sheet)"
         lines.append(f"Unit: {unit}")
     lines.append(f"Value: {column.rule}")
-    if column.required:
+    if blank is not None:
+        lines.append(blank)
+    elif column.required:
         lines.append("Required: never leave it blank.")
     elif column.default in (None, ""):
         lines.append("May be left blank.")
@@ -166,23 +184,26 @@ def _show(value: object) -> str:
 # --- drop-down lists and number checks ----------------------------------------------------
 
 
-def _validation(sheet: Sheet, column: Column) -> DataValidation | None:
+def _validation(column: Column) -> DataValidation | None:
     """The typing check for ``column``'s cells, or None for free text and ids."""
     if column.cell is Cell.YESNO:
         return _choose('"yes,no"', "yes or no", "Pick yes or no.")
     if column.cell is Cell.CHOICE:
         choices = ",".join(column.choices)
         return _choose(f'"{choices}"', column.name, f"Pick one of: {', '.join(column.choices)}.")
-    if column.cell in _REFERENCES:
-        defining, letter = _defining_column(column.cell)
-        source = f"{_sheet_ref(defining.name)}!${letter}$2:${letter}${LAST_ROW}"
+    if column.cell in REFERENCED_SHEET:
+        defining = REFERENCED_SHEET[column.cell]
+        letter = _id_letter(defining)
+        source = f"{_sheet_ref(defining)}!${letter}$2:${letter}${LAST_ROW}"
         error = (
-            f"Pick a {column.cell.value} id from the {defining.name} sheet; "
+            f"Pick a {column.cell.value} id from the {defining} sheet; "
             f"add it there first if it is new."
         )
-        if (sheet.name, column.name) not in _WILDCARD_COLUMNS:
+        if not column.wildcard:
             return _choose(source, f"Unknown {column.cell.value}", error)
-        warning = _choose(source, f"Unknown {column.cell.value}", f"{error} {WILDCARD} is fine.")
+        warning = _choose(
+            source, f"Unknown {column.cell.value}", f"{error} {ANY_COMMODITY} is fine."
+        )
         warning.errorStyle = "warning"
         return warning
     if column.cell is Cell.NUMBER:
@@ -220,13 +241,11 @@ def _sheet_ref(name: str) -> str:
     return name if name.isidentifier() and name.isascii() else quote_sheetname(name)
 
 
-def _defining_column(kind: Cell) -> tuple[Sheet, str]:
-    """The sheet that defines ``kind``'s ids, and the letter of its id column."""
-    for sheet in SHEETS:
-        for index, column in enumerate(sheet.columns, start=1):
-            if column.cell is Cell.ID and column.name == kind.value:
-                return sheet, get_column_letter(index)
-    raise LookupError(f"no sheet defines {kind.value} ids")
+def _id_letter(name: str) -> str:
+    """The letter of the id column of the sheet called ``name``."""
+    sheet = SHEET_BY_NAME[name]
+    letter: str = get_column_letter(sheet.columns.index(sheet.column(sheet.key[0])) + 1)
+    return letter
 
 
 # --- the Read me sheet --------------------------------------------------------------------

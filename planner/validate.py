@@ -29,7 +29,6 @@ Cell rules, by kind:
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -51,13 +50,28 @@ from planner.schema import (
     Scenario,
     Target,
 )
-from planner.sheets import NO, SCENARIO_KEYS, SHEET_BY_NAME, SHEETS, YES, Cell, Column, Sheet
+from planner.sheets import (
+    ANY_COMMODITY,
+    NO,
+    REFERENCED_SHEET,
+    SCENARIO_KEYS,
+    SHEET_BY_NAME,
+    SHEETS,
+    YES,
+    Cell,
+    Column,
+    Sheet,
+    closest,
+    is_blank,
+    strip_text,
+)
 from planner.workbook import (
     UNREADABLE,
     CellValue,
     RawSheet,
     RawWorkbook,
     Record,
+    Unreadable,
     ZipLimits,
     problem_order,
     read_workbook,
@@ -66,16 +80,10 @@ from planner.workbook import (
 Value = str | float | bool | None
 """A parsed cell: text (ids, choices, labels), a number, yes/no, or an absent optional."""
 
-ANY_COMMODITY: Final = "*"
-"""The Links sheet's commodity for "every tradable commodity"."""
+_DEFAULT_FROM_ID = {"Countries": ("name", "country"), "Processes": ("layer", "process")}
+"""Per sheet, an optional text column whose default is the row's own id: (column, id)."""
 
-_REFERENCED_SHEET = {Cell.COUNTRY: "Countries", Cell.COMMODITY: "Commodities"}
-_REFERENCED_SHEET[Cell.PROCESS] = "Processes"
-
-_DEFAULT_FROM_ID = {("Countries", "name"): "country", ("Processes", "layer"): "process"}
-"""Optional text columns whose default is the row's own id."""
-
-_MODELS: dict[str, tuple[str, type[BaseModel]]] = {
+RECORD_MODELS: Final[Mapping[str, tuple[str, type[BaseModel]]]] = {
     "Countries": ("countries", Country),
     "Commodities": ("commodities", Commodity),
     "Resources": ("resources", Resource),
@@ -85,9 +93,9 @@ _MODELS: dict[str, tuple[str, type[BaseModel]]] = {
     "Targets": ("targets", Target),
     "Links": ("links", Link),
 }
-"""Each record sheet's Scenario field and row model."""
+"""Each record sheet's :class:`~planner.schema.Scenario` field and row model."""
 
-_RECORD_SHEETS = tuple(s for s in SHEETS if s.name in _MODELS)
+_RECORD_SHEETS = tuple(s for s in SHEETS if s.name in RECORD_MODELS)
 
 
 @dataclass(frozen=True)
@@ -124,16 +132,6 @@ def _show(value: object) -> str:
     return f"'{text}'" if isinstance(value, str) else text
 
 
-_INVISIBLE = "\u200b\u2060\ufeff"
-"""Zero-width space, word joiner and byte-order mark: invisible, and pasted in from web
-pages and text exports. Stripped from the ends of ids with the spaces."""
-
-
-def _strip(text: str) -> str:
-    """Text without surrounding spaces, visible or not."""
-    return text.strip().strip(_INVISIBLE).strip()
-
-
 def _parse_id(column: Column, value: CellValue) -> str:
     if isinstance(value, bool):
         raise _CellError(f"{_show(value)} is a yes/no value, not an id; type {column.rule}")
@@ -142,7 +140,7 @@ def _parse_id(column: Column, value: CellValue) -> str:
     if isinstance(value, float):
         return f"{value:.0f}" if value.is_integer() else str(value)
     if isinstance(value, str):
-        return _strip(value)
+        return strip_text(value)
     raise _CellError(
         f"{_show(value)} is a date or time, not an id; format the cell as Text and retype it"
     )
@@ -161,17 +159,20 @@ def _parse_yesno(column: Column, value: CellValue) -> bool:
         return value
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
-    text = _strip(str(value)).casefold()
+    text = strip_text(str(value)).casefold()
     if text in YES | NO:
         return text in YES
     raise _CellError(f"{_show(value)} is not yes or no; type yes or no")
 
 
 def _parse_choice(column: Column, value: CellValue) -> str:
-    text = _strip(str(value)).casefold()
+    text = strip_text(str(value)).casefold()
     if text in column.choices:
         return text
-    raise _CellError(f"{_show(value)} is not {column.rule}{_suggest(text, column.choices)}")
+    raise _CellError(
+        f"{_show(value)} is not a valid {column.name}; type {column.rule}"
+        f"{_suggest(text, column.choices)}"
+    )
 
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -182,7 +183,7 @@ _PERCENT = re.compile(r"([+-]?(\d+\.?\d*|\.\d+))\s*%")
 
 def _number_from_text(text: str) -> float:
     """A number typed as text, when it is unambiguous; otherwise how to type it."""
-    clean = _strip(text).replace("\u00a0", " ")
+    clean = strip_text(text).replace("\u00a0", " ")
     if _PLAIN_NUMBER.fullmatch(clean):
         return float(clean)
     shown = f"{_show(text)} is text, not a number"
@@ -238,10 +239,6 @@ _PARSERS: dict[Cell, Callable[[Column, CellValue], Value]] = {
 }
 
 
-def _is_blank(value: CellValue) -> bool:
-    return value is None or (isinstance(value, str) and not _strip(value))
-
-
 def _blank_message(column: Column) -> str:
     if column.cell is Cell.ID:
         return f"the id is blank; type {column.rule}, or delete the row"
@@ -252,7 +249,7 @@ def _blank_message(column: Column) -> str:
 
 def _parse_cell(column: Column, value: CellValue) -> Value:
     """The cell's value, raising :class:`_CellError` with the fix when it does not fit."""
-    if _is_blank(value):
+    if is_blank(value):
         if column.required:
             raise _CellError(_blank_message(column))
         return None if column.default is None else _default(column)
@@ -267,12 +264,11 @@ def _default(column: Column) -> Value:
 
 def _suggest(value: str, known: Iterable[str]) -> str:
     """``; did you mean `USA`?`` for the closest known id, or ""."""
-    options = list(known)
-    same = [k for k in options if k.casefold() == value.casefold()]
-    if same:
-        return f"; did you mean `{same[0]}`? (ids are case-sensitive)"
-    close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
-    return f"; did you mean `{close[0]}`?" if close else ""
+    close = closest(value, known)
+    if close is None:
+        return ""
+    case = " (ids are case-sensitive)" if close.casefold() == value.casefold() else ""
+    return f"; did you mean `{close}`?{case}"
 
 
 # --- one sheet -----------------------------------------------------------------------------
@@ -320,30 +316,75 @@ class _Tables:
         return self.rows.get(sheet, [])
 
 
+def _parse_at(
+    where: tuple[str, int, str], column: Column, value: CellValue, problems: list[Problem]
+) -> Value | Unreadable:
+    """The cell's value, or :data:`UNREADABLE` once its problem is reported.
+
+    Args:
+        where: the cell's sheet, Excel row and column, for the problem.
+        column: how to parse it.
+        value: the cell as read (:data:`UNREADABLE` when the reader reported it already).
+        problems: where the problem goes.
+    """
+    if isinstance(value, Unreadable):
+        return value
+    try:
+        return _parse_cell(column, value)
+    except _CellError as error:
+        problems.append(Problem(*where, str(error)))
+        return UNREADABLE
+
+
+def _parse_record(
+    sheet: Sheet, raw: RawSheet, record: Record, problems: list[Problem]
+) -> dict[str, Value]:
+    """A record's cells parsed, defaults filled; cells that fail are reported and left out."""
+    values: dict[str, Value] = {}
+    for column in sheet.columns:
+        if column.name in raw.header:
+            where = (sheet.name, record.row, column.name)
+            value = _parse_at(where, column, record.values[column.name], problems)
+        elif column.required:  # the missing header is already reported
+            continue
+        else:
+            value = _parse_cell(column, None)
+        if not isinstance(value, Unreadable):
+            values[column.name] = value
+    if sheet.name in _DEFAULT_FROM_ID:
+        column_name, id_column = _DEFAULT_FROM_ID[sheet.name]
+        if values.get(column_name, "") is None:
+            values[column_name] = values.get(id_column)
+    return values
+
+
 def _parse_records(sheet: Sheet, raw: RawSheet, tables: _Tables) -> None:
-    rows = []
-    for record in raw.records:
-        values: dict[str, Value] = {}
-        for column in sheet.columns:
-            if column.name not in raw.header:
-                if not column.required:  # a missing required header is already reported
-                    values[column.name] = _parse_cell(column, None)
-                continue
-            value = record.values[column.name]
-            if value is UNREADABLE:  # already reported by the reader
-                continue
-            try:
-                values[column.name] = _parse_cell(column, value)
-            except _CellError as error:
-                tables.problems.append(Problem(sheet.name, record.row, column.name, str(error)))
-        for (sheet_name, column_name), id_column in _DEFAULT_FROM_ID.items():
-            if sheet_name == sheet.name and values.get(column_name, "") is None:
-                values[column_name] = values.get(id_column)
-        rows.append(_Row(sheet.name, record.row, values, record.values))
-    tables.rows[sheet.name] = rows
+    tables.rows[sheet.name] = [
+        _Row(sheet.name, r.row, _parse_record(sheet, raw, r, tables.problems), r.values)
+        for r in raw.records
+    ]
+
+
+def parse_key(sheet: Sheet, values: Mapping[str, CellValue]) -> tuple[str, ...] | None:
+    """A record's key as validation reads it: ids stripped, choices in lower case.
+
+    Args:
+        sheet: the record's sheet.
+        values: the record's cells as read (:attr:`~planner.workbook.Record.values`).
+
+    Returns:
+        The key cells' values in :attr:`~planner.sheets.Sheet.key` order, or None when
+        one of them is blank or does not parse.
+    """
+    ignored: list[Problem] = []  # validation reports them
+    cells = [_parse_at(("", 0, ""), sheet.column(c), values.get(c), ignored) for c in sheet.key]
+    key = tuple(cell for cell in cells if isinstance(cell, str))
+    return key if len(key) == len(sheet.key) else None
 
 
 # --- the Scenario sheet --------------------------------------------------------------------
+
+_SETTING_KEY = SHEET_BY_NAME["Scenario"].column("key")
 
 
 def _parse_settings(raw: RawSheet | None, problems: list[Problem]) -> dict[str, Value]:
@@ -354,12 +395,15 @@ def _parse_settings(raw: RawSheet | None, problems: list[Problem]) -> dict[str, 
     rows: dict[str, int] = {}
     bad_keys = 0
     for record in raw.records:
-        key = _setting_key(record.values["key"], record.row, problems)
-        bad_keys += key is None
-        if key in rows:
+        key = _parse_at(
+            ("Scenario", record.row, "key"), _SETTING_KEY, record.values["key"], problems
+        )
+        if not isinstance(key, str):
+            bad_keys += 1
+        elif key in rows:
             message = f"`{key}` is already set in row {rows[key]}; keep one row per key"
             problems.append(Problem("Scenario", record.row, "key", message))
-        elif key is not None:
+        else:
             rows[key] = record.row
             settings[key] = _setting_value(key, record, problems)
     if "name" not in rows and not bad_keys:  # else a bad key may be the intended `name`
@@ -376,33 +420,11 @@ def _parse_settings(raw: RawSheet | None, problems: list[Problem]) -> dict[str, 
 
 
 def _setting_value(key: str, record: Record, problems: list[Problem]) -> Value:
-    value = record.values.get("value")
-    if value is UNREADABLE:  # already reported by the reader
+    if "value" not in record.values:  # the missing column is already reported
         return None
-    try:
-        return _parse_cell(SCENARIO_KEYS[key], value)
-    except _CellError as error:
-        problems.append(Problem("Scenario", record.row, "value", str(error)))
-        return None
-
-
-def _setting_key(value: CellValue, row: int, problems: list[Problem]) -> str | None:
-    if value is UNREADABLE:
-        return None
-    text = "" if value is None else str(value).strip()
-    if text.casefold() in SCENARIO_KEYS:
-        return text.casefold()
-    known = list(SCENARIO_KEYS)
-    what = "the key is blank" if not text else f"`{text}` is not a setting"
-    problems.append(
-        Problem(
-            "Scenario",
-            row,
-            "key",
-            f"{what}; the keys are {', '.join(f'`{k}`' for k in known)}{_suggest(text, known)}",
-        )
-    )
-    return None
+    where = ("Scenario", record.row, "value")
+    value = _parse_at(where, SCENARIO_KEYS[key], record.values["value"], problems)
+    return None if isinstance(value, Unreadable) else value
 
 
 # --- cross-sheet rules ---------------------------------------------------------------------
@@ -425,7 +447,7 @@ class _Index:
     def of(cls, tables: _Tables) -> _Index:
         """Index the defining sheets' parsed rows."""
         ids: dict[Cell, list[str]] = {}
-        for cell, sheet in _REFERENCED_SHEET.items():
+        for cell, sheet in REFERENCED_SHEET.items():
             if sheet in tables.rows:
                 id_column = SHEET_BY_NAME[sheet].key[0]
                 ids[cell] = [i for r in tables.of(sheet) if (i := r.text(id_column)) is not None]
@@ -510,51 +532,45 @@ def _references(tables: _Tables, index: _Index) -> Iterator[Problem]:
             known = index.ids.get(column.cell)
             if known is None:  # not a reference, or its sheet is missing (reported)
                 continue
-            known_set = set(known)
+            accepted = (set(known) | {ANY_COMMODITY}) if column.wildcard else set(known)
             for row in tables.of(sheet.name):
                 value = row.text(column.name)
-                if value is None or value in known_set:
+                if value is None or value in accepted:
                     continue
-                if sheet.name == "Links" and column.name == "commodity" and value == ANY_COMMODITY:
-                    continue
-                target = _REFERENCED_SHEET[column.cell]
+                target = REFERENCED_SHEET[column.cell]
                 hint = _suggest(value, known) or f"; add it to {target} or correct this id"
                 yield row.problem(column.name, f"`{value}` is not in {target}{hint}")
 
 
-def _kind_message(commodity: str, kind: str, wanted: str, sheet: str) -> str:
-    return (
-        f"`{commodity}` is of kind {kind}, but {sheet} rows need a commodity of kind {wanted}; "
-        "change its kind in Commodities or choose another commodity"
-    )
+def _wrong_kind(row: _Row, index: _Index, wanted: str) -> Iterator[Problem]:
+    """The row's commodity, when its kind is known, is of kind ``wanted``."""
+    commodity = row.text("commodity")
+    kind = index.kinds.get(commodity or "")
+    if commodity is not None and kind not in (None, wanted):
+        yield row.problem(
+            "commodity",
+            f"`{commodity}` is of kind {kind}, but {row.sheet} rows need a commodity of kind "
+            f"{wanted}; change its kind in Commodities or choose another commodity",
+        )
 
 
 def _resources(tables: _Tables, index: _Index) -> Iterator[Problem]:
     """A Resources commodity is of kind resource."""
     for row in tables.of("Resources"):
-        commodity = row.text("commodity")
-        kind = index.kinds.get(commodity or "")
-        if commodity is not None and kind not in (None, "resource"):
-            yield row.problem(
-                "commodity", _kind_message(commodity, str(kind), "resource", "Resources")
-            )
+        yield from _wrong_kind(row, index, "resource")
 
 
 def _targets(tables: _Tables, index: _Index) -> Iterator[Problem]:
     """A Targets commodity is of kind capability and its country is a member."""
     for row in tables.of("Targets"):
-        country, commodity = row.text("country"), row.text("commodity")
+        country = row.text("country")
         if country is not None and index.member.get(country) is False:
             yield row.problem(
                 "country",
                 f"`{country}` is not a member, and targets are for members only; set member "
                 f"to yes for `{country}` in Countries, or delete this row",
             )
-        kind = index.kinds.get(commodity or "")
-        if commodity is not None and kind not in (None, "capability"):
-            yield row.problem(
-                "commodity", _kind_message(commodity, str(kind), "capability", "Targets")
-            )
+        yield from _wrong_kind(row, index, "capability")
 
 
 def _links(tables: _Tables, index: _Index) -> Iterator[Problem]:
@@ -622,7 +638,7 @@ _RULES: tuple[Callable[[_Tables, _Index], Iterator[Problem]], ...] = (
 def _build(settings: Mapping[str, Value], tables: _Tables) -> Scenario:
     """The scenario, from rows that passed every rule."""
     fields: dict[str, object] = dict(settings)
-    for sheet, (name, model) in _MODELS.items():
+    for sheet, (name, model) in RECORD_MODELS.items():
         fields[name] = tuple(model.model_validate(r.values) for r in tables.of(sheet))
     return Scenario.model_validate(fields)
 

@@ -8,9 +8,10 @@ XML that could attack the reader), with a message that names the file and says w
 A :class:`RawWorkbook` holds, for each sheet of the contract (:mod:`planner.sheets`) that
 the file has, its header (contract column -> Excel column letter) and its records: the
 Excel row number and the raw value of every contract column, blank rows skipped. Sheet
-names and headers match ignoring case and surrounding spaces. Problems with the layout
-(missing or duplicated sheets and headers, unknown columns, values under no header, merged
-cells) and with single cells (formulas without a saved result, error values such as
+names and headers match ignoring case and surrounding spaces (:mod:`planner.sheets` holds
+these matching rules). Problems with the layout (missing or duplicated sheets and headers,
+unknown columns, header cells showing an error, values under no header, merged cells) and
+with single cells (formulas without a saved result, error values such as
 ``#DIV/0!``, stored values that cannot be read) are collected in :attr:`RawWorkbook.errors`,
 never raised here: validation reports them together with its own. A cell behind such a
 problem holds :data:`UNREADABLE`. Unknown sheets, and hidden sheets, rows and columns
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-import difflib
 import hashlib
 import io
 import warnings
@@ -58,8 +58,18 @@ from openpyxl.utils.exceptions import CellCoordinatesException
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
-from planner.errors import InputError, Problem
-from planner.sheets import SHEET_BY_NAME, SHEETS, Sheet, is_note_column, normalise_name
+from planner.errors import InputError, Problem, quoted
+from planner.sheets import (
+    SHEET_BY_NAME,
+    SHEETS,
+    Sheet,
+    closest,
+    is_blank,
+    is_note_column,
+    normalise_name,
+    sheet_named,
+    strip_text,
+)
 
 MIB: Final = 1024 * 1024
 
@@ -329,7 +339,7 @@ _GARBLED: Final = "?"
 
 
 def _counts_as_blank(cell: _Cell) -> bool:
-    return _is_blank(cell.value) and not cell.formula and cell.data_type not in ("e", _GARBLED)
+    return is_blank(cell.value) and not cell.formula and cell.data_type not in ("e", _GARBLED)
 
 
 class _SheetParser(WorkSheetParser):  # type: ignore[misc]  # openpyxl is untyped
@@ -400,13 +410,6 @@ class _Grid:
     """Hidden column spans (first, last), as the file stores them."""
 
 
-_CONTRACT_NAMES = frozenset(normalise_name(s.name) for s in SHEETS)
-
-
-def _wanted(title: str) -> bool:
-    return normalise_name(title) in _CONTRACT_NAMES
-
-
 def _is_true(flag: object) -> bool:
     return str(flag).strip().lower() in ("1", "true")
 
@@ -459,7 +462,7 @@ def _load_grids(data: bytes) -> list[_Grid]:
         grids = []
         for title in book.sheetnames:
             sheet = book[title]
-            if _wanted(title) and isinstance(sheet, ReadOnlyWorksheet):
+            if sheet_named(title) is not None and isinstance(sheet, ReadOnlyWorksheet):
                 grids.append(_read_grid(book, sheet))
             else:
                 hidden = getattr(sheet, "sheet_state", "visible") != "visible"
@@ -518,12 +521,13 @@ class _Found:
 
 def _match_sheets(grids: Sequence[_Grid], found: _Found) -> dict[str, _Grid]:
     """The grids of the contract's sheets, keyed by contract name."""
-    by_norm = {normalise_name(s.name): s for s in SHEETS}
     matched: dict[str, _Grid] = {}
+    unknown = []
     for grid in grids:
-        sheet = by_norm.get(normalise_name(grid.title))
+        sheet = sheet_named(grid.title)
         if sheet is None:
             if normalise_name(grid.title) not in TEMPLATE_SHEETS:
+                unknown.append(grid.title)
                 found.warnings.append(_unknown_sheet(grid.title))
         elif sheet.name in matched:
             found.errors.append(
@@ -541,9 +545,6 @@ def _match_sheets(grids: Sequence[_Grid], found: _Found) -> dict[str, _Grid]:
                 found.warnings.append(
                     Problem(sheet.name, None, "", "the sheet is hidden; it is read as usual")
                 )
-    unknown = [
-        g.title for g in grids if normalise_name(g.title) not in by_norm.keys() | TEMPLATE_SHEETS
-    ]
     found.errors += [
         _missing_sheet(s.name, unknown) for s in SHEETS if s.required and s.name not in matched
     ]
@@ -551,14 +552,14 @@ def _match_sheets(grids: Sequence[_Grid], found: _Found) -> dict[str, _Grid]:
 
 
 def _missing_sheet(name: str, unknown: Sequence[str]) -> Problem:
-    close = difflib.get_close_matches(name, unknown, n=1, cutoff=0.6)
-    fix = f"rename the sheet `{close[0]}` to `{name}`" if close else "add it"
+    close = closest(name, unknown)
+    fix = f"rename the sheet `{close}` to `{name}`" if close else "add it"
     return Problem(name, None, "", f"the workbook has no sheet `{name}`; {fix}")
 
 
 def _unknown_sheet(title: str) -> Problem:
-    close = difflib.get_close_matches(title, [s.name for s in SHEETS], n=1, cutoff=0.6)
-    hint = f" (did you mean `{close[0]}`?)" if close else ""
+    close = closest(title, [s.name for s in SHEETS])
+    hint = f" (did you mean `{close}`?)" if close else ""
     return Problem(
         title, None, "", f"the sheet `{title}` is not part of the scenario format; ignored{hint}"
     )
@@ -573,7 +574,7 @@ class _Header:
     notes: frozenset[int]
     """Note columns (headers starting with ``#`` or ``note``)."""
     unknown: frozenset[int]
-    """Columns with an unknown header (already reported)."""
+    """Columns with an unknown or unreadable header (already reported)."""
 
     @property
     def ignored(self) -> frozenset[int]:
@@ -581,32 +582,45 @@ class _Header:
         return self.notes | self.unknown
 
 
-def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
 def _read_header(sheet: Sheet, cells: Mapping[int, _Cell], found: _Found) -> _Header:
     """Match row 1 against the sheet's columns, reporting what does not fit."""
-    by_norm = {normalise_name(c.name): c.name for c in sheet.columns}
     columns: dict[str, int] = {}
     notes: set[int] = set()
+    faulty: set[int] = set()
     unknown: list[tuple[int, str]] = []
     for position, cell in sorted(cells.items()):
-        if _is_blank(cell.value):
+        fault = _fault(cell)
+        if fault is not None:  # e.g. `#REF!`: no name, and no `#` note header either
+            faulty.add(position)
+            found.errors.append(_faulty_header(sheet, position, fault[0]))
             continue
-        text = str(cell.value).strip()
-        name = by_norm.get(normalise_name(text))
+        if is_blank(cell.value):
+            continue
+        text = strip_text(str(cell.value))
+        column = sheet.column_for(text)
         if is_note_column(text):
             notes.add(position)
-        elif name is None:
+        elif column is None:
             unknown.append((position, text))
-        elif name in columns:
-            found.errors.append(_duplicate_header(sheet, name, columns[name], position))
+        elif column.name in columns:
+            found.errors.append(
+                _duplicate_header(sheet, column.name, columns[column.name], position)
+            )
         else:
-            columns[name] = position
+            columns[column.name] = position
     missing = [c.name for c in sheet.columns if c.required and c.name not in columns]
     found.errors += _header_problems(sheet, unknown, missing)
-    return _Header(columns, frozenset(notes), frozenset(p for p, _ in unknown))
+    return _Header(columns, frozenset(notes), frozenset(faulty | {p for p, _ in unknown}))
+
+
+def _faulty_header(sheet: Sheet, position: int, what: str) -> Problem:
+    return Problem(
+        sheet.name,
+        1,
+        "",
+        f"the header cell {get_column_letter(position)}1 {what}; type the column's name there "
+        "instead",
+    )
 
 
 def _duplicate_header(sheet: Sheet, name: str, first: int, again: int) -> Problem:
@@ -626,20 +640,22 @@ def _header_problems(
 
     A misspelt required header is reported once, as an unknown column with its correction.
     """
+    known = [c.name for c in sheet.columns]
     problems = []
     corrected = set()
-    known = [c.name for c in sheet.columns]
     for position, text in unknown:
-        close = difflib.get_close_matches(text.lower(), known, n=1, cutoff=0.6)
-        hint = f"did you mean `{close[0]}`? Otherwise " if close else ""
-        corrected |= set(close)
+        close = closest(text, known)
+        hint = ""
+        if close is not None:
+            corrected.add(close)
+            hint = f"did you mean `{close}`? Otherwise "
         problems.append(
             Problem(
                 sheet.name,
                 1,
                 text,
                 f"unknown column `{text}` (column {get_column_letter(position)}); {hint}"
-                f"rename it to one of {_names(known)}, or start its header with `#` or `note` "
+                f"rename it to one of {quoted(known)}, or start its header with `#` or `note` "
                 "to keep it as a note",
             )
         )
@@ -649,10 +665,6 @@ def _header_problems(
         if name not in corrected
     ]
     return problems
-
-
-def _names(names: Sequence[str]) -> str:
-    return ", ".join(f"`{n}`" for n in names)
 
 
 # --- interpreting records ------------------------------------------------------------------
@@ -665,27 +677,32 @@ def _is_blank_row(cells: Mapping[int, _Cell], header: _Header) -> bool:
     return all(position in ignored or _counts_as_blank(c) for position, c in cells.items())
 
 
+def _fault(cell: _Cell) -> tuple[str, str] | None:
+    """What keeps a cell from having a value, and how to fix it, or None when it has one."""
+    if cell.data_type == "e":
+        return f"shows the error {cell.value or 'value'}", "fix its formula or type the value"
+    if cell.data_type == _GARBLED:
+        return (
+            f"holds a stored value ({str(cell.value)[:40]!r}) that cannot be read, so the file "
+            "may be damaged",
+            "type the value again and save the workbook from a spreadsheet program",
+        )
+    if cell.value is None and cell.formula:
+        return (
+            "holds a formula with no saved result (the workbook was written by a program and "
+            "never opened in a spreadsheet)",
+            "open and save it in a spreadsheet program, or type the value instead of the formula",
+        )
+    return None
+
+
 def _read_value(sheet: Sheet, column: str, cell: _Cell, row: int, found: _Found) -> CellValue:
     """The value of one cell; :data:`UNREADABLE`, with its problem recorded, if it has none."""
-    message = None
-    if cell.data_type == "e":
-        shown = cell.value or "value"
-        message = f"the cell shows the error {shown}; fix its formula or type the value"
-    elif cell.data_type == _GARBLED:
-        shown = str(cell.value)[:40]
-        message = (
-            f"the value stored in this cell ({shown!r}) cannot be read, so the file may be "
-            "damaged; type the value again and save the workbook from a spreadsheet program"
-        )
-    elif cell.value is None and cell.formula:
-        message = (
-            "the cell holds a formula with no saved result (the workbook was written by a "
-            "program and never opened in a spreadsheet); open and save it in a spreadsheet "
-            "program, or type the value instead of the formula"
-        )
-    if message is None:
+    fault = _fault(cell)
+    if fault is None:
         return cell.value
-    found.errors.append(Problem(sheet.name, row, column, message))
+    what, fix = fault
+    found.errors.append(Problem(sheet.name, row, column, f"the cell {what}; {fix}"))
     return UNREADABLE
 
 

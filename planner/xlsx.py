@@ -22,8 +22,6 @@ MONEY = "#,##0.00"
 """Number format for money: thousands separators, two decimals."""
 NUMBER = "#,##0.00"
 """Number format for quantities."""
-PERCENT = "0.0%"
-"""Number format for shares stored as fractions (0.25 shows as 25.0%)."""
 
 HEADER_FONT = Font(name="Calibri", bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
@@ -132,23 +130,6 @@ def fit_columns(sheet: Worksheet, *, minimum: float = 8, maximum: float = 60) ->
         longest = max((_display_length(cell.value) for cell in column), default=0)
         width = min(maximum, max(minimum, longest + 2))
         sheet.column_dimensions[get_column_letter(index)].width = width
-
-
-def set_number_format(
-    sheet: Worksheet, column: int, number_format: str, *, first_row: int = 2
-) -> None:
-    """Apply ``number_format`` to the cells of ``column`` from ``first_row`` to the last row.
-
-    Args:
-        sheet: the worksheet.
-        column: the column's number (1 is column A).
-        number_format: an Excel number format, e.g. :data:`MONEY`.
-        first_row: the first row formatted (the default skips a header in row 1).
-    """
-    for (cell,) in sheet.iter_rows(
-        min_row=first_row, max_row=sheet.max_row, min_col=column, max_col=column
-    ):
-        cell.number_format = number_format
 
 
 def _display_length(value: object) -> int:

@@ -312,6 +312,14 @@ def test_the_locator_matches_keys_as_validation_reads_them(tmp_path: Path) -> No
     assert locator.row("Recipe", ("fab", "ore", "output")) is None
 
 
+def test_the_locator_drops_invisible_characters_as_validation_does(tmp_path: Path) -> None:
+    """A zero-width space pasted before B does not lose the warning its row."""
+    tables = minimal_scenario_tables()
+    set_cell(tables, "Targets", 3, "country", "\u200bB")
+    raw = read_workbook(write_workbook(tmp_path / "s.xlsx", tables))
+    assert where(check(validate(raw), Locator.from_raw(raw))) == [("Targets", 3, "country")]
+
+
 def test_a_located_spread_names_the_other_extreme_by_row(tmp_path: Path) -> None:
     tables = minimal_scenario_tables()
     set_cell(tables, "Capacity", 2, "cost", 1e-5)  # A fab

@@ -183,6 +183,16 @@ def test_an_unknown_choice_suggests_the_closest(tables: Tables, tmp_path: Path) 
     assert message.endswith("did you mean `resource`?")
 
 
+def test_an_unknown_choice_with_nothing_close_says_what_to_type(
+    tables: Tables, tmp_path: Path
+) -> None:
+    set_cell(tables, "Recipe", 2, "role", 3)
+    assert the_problem(tmp_path, tables) == (
+        ("Recipe", 2, "role"),
+        "3 is not a valid role; type `input` or `output`",
+    )
+
+
 def test_ids_are_stripped_and_whole_numbers_become_text(tables: Tables, tmp_path: Path) -> None:
     set_cell(tables, "Countries", 2, "country", " 1 ")
     for sheet, row in (("Resources", 2), ("Capacity", 2), ("Capacity", 3), ("Targets", 2)):
@@ -240,6 +250,14 @@ def test_an_unknown_reference_suggests_the_closest_id(tables: Tables, tmp_path: 
     assert the_problem(tmp_path, tables) == (
         ("Targets", 3, "commodity"),
         "`compte` is not in Commodities; did you mean `compute`?",
+    )
+
+
+def test_the_closest_id_is_found_whatever_its_case(tables: Tables, tmp_path: Path) -> None:
+    set_cell(tables, "Resources", 2, "commodity", "Ores")
+    assert the_problem(tmp_path, tables) == (
+        ("Resources", 2, "commodity"),
+        "`Ores` is not in Commodities; did you mean `ore`?",
     )
 
 
@@ -343,6 +361,22 @@ def test_a_misspelt_name_key_is_one_problem(tables: Tables, tmp_path: Path) -> N
     location, message = the_problem(tmp_path, tables)
     assert location == ("Scenario", 2, "key")
     assert message.endswith("did you mean `name`?")
+
+
+def test_setting_keys_are_read_like_every_other_choice(tables: Tables, tmp_path: Path) -> None:
+    """Surrounding spaces, zero-width ones too, and capitals are ignored."""
+    set_cell(tables, "Scenario", 2, "key", "\u200b Name ")
+    assert load_scenario(write_workbook(tmp_path / "s.xlsx", tables)).scenario.name == "minimal"
+
+
+def test_a_scenario_sheet_without_its_value_column_says_so_once(
+    tables: Tables, tmp_path: Path
+) -> None:
+    tables["Scenario"] = [row[:1] for row in tables["Scenario"]]
+    assert the_problem(tmp_path, tables) == (
+        ("Scenario", 1, "value"),
+        "the required column `value` is missing; add it in row 1",
+    )
 
 
 def test_a_formula_setting_is_reported_once(tables: Tables, tmp_path: Path) -> None:

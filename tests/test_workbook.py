@@ -142,6 +142,14 @@ def test_a_missing_sheet_is_an_error(tmp_path: Path) -> None:
     assert "has no sheet `Countries`" in raw.errors[0].message
 
 
+def test_a_missing_sheet_names_the_misspelt_one_whatever_its_case(tmp_path: Path) -> None:
+    tables = minimal_scenario_tables()
+    tables["COUNTRYS"] = tables.pop("Countries")
+    raw = read_workbook(write_workbook(tmp_path / "s.xlsx", tables))
+    assert where(raw.errors) == [("Countries", None, "")]
+    assert raw.errors[0].message.endswith("rename the sheet `COUNTRYS` to `Countries`")
+
+
 def test_the_links_sheet_is_optional(tmp_path: Path) -> None:
     tables = minimal_scenario_tables()
     del tables["Links"]
@@ -191,6 +199,23 @@ def test_an_unknown_column_is_an_error(tmp_path: Path) -> None:
     assert "start its header with `#` or `note`" in raw.errors[0].message
 
 
+@pytest.mark.parametrize(
+    ("header", "says"),
+    [("#REF!", "shows the error #REF!"), ('="budget"', "holds a formula with no saved result")],
+)
+def test_a_header_cell_without_a_name_is_reported_at_its_cell(
+    tmp_path: Path, header: str, says: str
+) -> None:
+    """A broken header formula is neither a `#` note nor a blank header: the column's
+    values would otherwise be dropped (budget has a default) or called headerless."""
+    tables = minimal_scenario_tables()
+    tables["Countries"][0][3] = header
+    raw = read_workbook(write_workbook(tmp_path / "s.xlsx", tables))
+    assert where(raw.errors) == [("Countries", 1, "")]
+    assert raw.errors[0].message.startswith(f"the header cell D1 {says}")
+    assert raw.errors[0].message.endswith("type the column's name there instead")
+
+
 def test_note_columns_are_ignored(tmp_path: Path) -> None:
     tables = minimal_scenario_tables()
     set_cell(tables, "Commodities", 2, "# source", "a survey")
@@ -223,6 +248,14 @@ def test_an_unknown_sheet_is_a_warning_but_the_template_read_me_is_not(tmp_path:
     assert "ignored" in loaded.warnings[0].message
 
 
+def test_an_unknown_sheet_in_capitals_suggests_the_closest_name(tmp_path: Path) -> None:
+    tables = minimal_scenario_tables()
+    tables["LINKZ"] = tables.pop("Links")
+    raw = read_workbook(write_workbook(tmp_path / "s.xlsx", tables))
+    assert where(raw.warnings) == [("LINKZ", None, "")]
+    assert raw.warnings[0].message.endswith("(did you mean `Links`?)")
+
+
 def test_a_hidden_sheet_is_read_and_said_so(tmp_path: Path) -> None:
     import openpyxl
 
@@ -242,6 +275,15 @@ def test_blank_rows_are_skipped_and_rows_keep_their_excel_numbers(tmp_path: Path
     raw = read_workbook(write_workbook(tmp_path / "s.xlsx", tables))
     assert [r.row for r in raw.sheets["Countries"].records] == [2, 6, 7]
     assert load_scenario(tmp_path / "s.xlsx").scenario.members == ("A", "B")
+
+
+def test_a_row_of_invisible_characters_is_blank(tmp_path: Path) -> None:
+    """Zero-width spaces pasted from a web page read as blank, as validation reads them."""
+    tables = minimal_scenario_tables()
+    tables["Countries"].append(["\u200b", " \ufeff", None, "\u2060"])
+    raw = read_workbook(write_workbook(tmp_path / "s.xlsx", tables))
+    assert [r.row for r in raw.sheets["Countries"].records] == [2, 3, 4]
+    assert raw.errors == ()
 
 
 # --- cells ---------------------------------------------------------------------------------
