@@ -25,6 +25,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check planner tests scenarios examples benchmarks
 	$(BIN)/mypy
 
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 scenarios: $(STAMP)
 	$(BIN)/python scenarios/build_scenarios.py
 
