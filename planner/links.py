@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from planner.schema import Link, Regime, Role, Scenario
+from planner.sheets import ANY_COMMODITY
 
 LinkKey = tuple[str, str, str]
 Matrix = npt.NDArray[np.float64]
@@ -41,8 +42,8 @@ class TradeLink(NamedTuple):
 def link_rows(scenario: Scenario) -> dict[LinkKey, Link]:
     """Links rows expanded to single commodities; a commodity's own row beats a ``*`` row."""
     expanded: dict[LinkKey, Link] = {}
-    for row in sorted(scenario.links, key=lambda r: r.commodity != "*"):
-        commodities = scenario.tradable if row.commodity == "*" else (row.commodity,)
+    for row in sorted(scenario.links, key=lambda r: r.commodity != ANY_COMMODITY):
+        commodities = scenario.tradable if row.commodity == ANY_COMMODITY else (row.commodity,)
         for k in commodities:
             expanded[(k, row.exporter, row.importer)] = row
     return expanded
