@@ -7,6 +7,8 @@ other exception is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,18 @@ def main() -> None:
     Fill a scenario workbook (start from `planner template`), check it with
     `planner validate`, then solve it with `planner run`.
     """
+    _unwind_on_terminate()
+
+
+def _unwind_on_terminate() -> None:
+    """Let a termination signal unwind the stack like Ctrl-C does, so that an output being
+    written is removed rather than left half-written (see planner.files.atomic_write)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    with contextlib.suppress(ValueError):  # not the main thread: nothing to install
+        signal.signal(signal.SIGTERM, stop)
 
 
 @main.command()

@@ -60,7 +60,8 @@ def _check_destination(out: Path, inputs: Iterable[Path]) -> None:
     if lock is not None:
         raise OutputError(
             f"{out}: the file appears to be open in a spreadsheet program ({lock.name} "
-            "is beside it); close it, or write to another path"
+            "is beside it); close it, or write to another path (if it is not open, the "
+            f"lock file was left behind by a crash: delete {lock.name})"
         )
 
 
