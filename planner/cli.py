@@ -19,8 +19,8 @@ import pandas as pd
 from planner.api import load
 from planner.api import run as run_scenario
 from planner.errors import NoPlanError
-from planner.files import refuse_overwriting_inputs
 from planner.options import (
+    Outputs,
     limit_options,
     output_options,
     print_warnings,
@@ -120,28 +120,21 @@ def run(
     **limits: Any,
 ) -> None:
     """Solve SCENARIO as national stacks, a coalition and an open world; write the report."""
-    from planner.report import json_text, write_json, write_report
+    from planner.report import write_json, write_report
 
-    report = output or Path.cwd() / f"{scenario.stem}-report.xlsx"
-    for path in (report, json_path):
-        if path is not None and str(path) != "-":
-            refuse_overwriting_inputs(path, (scenario,))  # before, not after, the solves
+    outputs = Outputs.choose(scenario, output, json_path, "report")
     loaded = load(scenario, limits=zip_limits(limits))
     print_warnings(loaded.warnings, limit=3, source=scenario)
     modes = tuple(Mode) if mode == "both" else (Mode(mode),)
     comparison = run_scenario(
         loaded, modes=modes, options=SolveOptions(time_limit=time_limit, gap=gap)
     )
-    to_stdout = json_path is not None and str(json_path) == "-"
-    echo = click.echo if not to_stdout else lambda text: click.echo(text, err=True)
-    echo(format_comparison(comparison))
-    write_report(comparison, report, inputs=(scenario,))
-    echo(f"report: {report}")
-    if to_stdout:
-        click.echo(json_text(comparison.to_json()), nl=False)
-    elif json_path is not None:
-        write_json(comparison, json_path, inputs=(scenario,))
-        echo(f"summary: {json_path}")
+    outputs.write(
+        format_comparison(comparison),
+        lambda path: write_report(comparison, path, inputs=(scenario,)),
+        comparison.to_json(),
+        lambda path: write_json(comparison, path, inputs=(scenario,)),
+    )
     if comparison.failed:
         names = ", ".join(
             f"{r.mode.value}/{r.regime.value} ({r.status.value})" for r in comparison.failed

@@ -7,7 +7,8 @@ exit code through :func:`reports_errors`; commands that read a workbook take
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 import click
 
 from planner.errors import InputError, PlannerError, Problem
+from planner.files import refuse_overwriting_inputs
+from planner.report import json_text
 from planner.workbook import ZipLimits
 
 
@@ -123,3 +126,55 @@ def print_warnings(
 
 _SHORT = 240
 """Longest warning printed in full where only the first few are shown."""
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where a command writes: its workbook, and its JSON summary (a path, ``-`` for
+    standard output, or none). Chosen, and checked against the input, before any work."""
+
+    report: Path
+    json_path: Path | None
+    scenario: Path
+
+    @classmethod
+    def choose(
+        cls, scenario: Path, output: Path | None, json_path: Path | None, kind: str
+    ) -> Outputs:
+        """The outputs of a command run on ``scenario``; the workbook defaults to
+        ``<scenario stem>-<kind>.xlsx`` in the current folder.
+
+        Raises:
+            OutputError: an output is the input workbook.
+        """
+        outputs = cls(output or Path.cwd() / f"{scenario.stem}-{kind}.xlsx", json_path, scenario)
+        for path in (outputs.report, None if outputs.to_stdout else json_path):
+            if path is not None:
+                refuse_overwriting_inputs(path, (scenario,))
+        return outputs
+
+    @property
+    def to_stdout(self) -> bool:
+        """True when the JSON summary goes to standard output (so nothing else may)."""
+        return self.json_path is not None and str(self.json_path) == "-"
+
+    def say(self, text: str) -> None:
+        """Print for the user: to standard output, or to stderr when the JSON goes there."""
+        click.echo(text, err=self.to_stdout)
+
+    def write(
+        self,
+        summary: str,
+        workbook: Callable[[Path], object],
+        document: Mapping[str, Any],
+        json_file: Callable[[Path], object],
+    ) -> None:
+        """Print ``summary``, write the workbook, then the JSON summary if one was asked."""
+        self.say(summary)
+        workbook(self.report)
+        self.say(f"report: {self.report}")
+        if self.to_stdout:
+            click.echo(json_text(document), nl=False)
+        elif self.json_path is not None:
+            json_file(self.json_path)
+            self.say(f"summary: {self.json_path}")

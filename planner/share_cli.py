@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from planner.options import (
+    Outputs,
     limit_options,
     output_options,
     print_warnings,
@@ -161,17 +162,11 @@ def _share(
     limits: ZipLimits,
 ) -> None:
     from planner.api import load
-    from planner.files import refuse_overwriting_inputs
     from planner.games import CoalitionError
-    from planner.report import json_text
     from planner.sharing import share as share_costs
     from planner.sharing import write_sharing_json, write_sharing_report
 
-    report = output or Path.cwd() / f"{scenario.stem}-sharing.xlsx"
-    to_stdout = json_path is not None and str(json_path) == "-"
-    for path in (report, None if to_stdout else json_path):
-        if path is not None:
-            refuse_overwriting_inputs(path, (scenario,))  # before, not after, the solves
+    outputs = Outputs.choose(scenario, output, json_path, "sharing")
     loaded = load(scenario, limits=limits)
     print_warnings(loaded.warnings, limit=3, source=scenario)
     members = len(loaded.scenario.members)
@@ -190,15 +185,12 @@ def _share(
         )
     finally:
         progress.close()
-    echo = click.echo if not to_stdout else lambda text: click.echo(text, err=True)
-    echo(format_sharing(result))
-    write_sharing_report(result, report, inputs=(scenario,))
-    echo(f"report: {report}")
-    if to_stdout:
-        click.echo(json_text(result.to_json()), nl=False)
-    elif json_path is not None:
-        write_sharing_json(result, json_path, inputs=(scenario,))
-        echo(f"summary: {json_path}")
+    outputs.write(
+        format_sharing(result),
+        lambda path: write_sharing_report(result, path, inputs=(scenario,)),
+        result.to_json(),
+        lambda path: write_sharing_json(result, path, inputs=(scenario,)),
+    )
     if result.failures:
         raise CoalitionError(result.failures)
 
