@@ -130,7 +130,10 @@ class _Grand:
 
         self.scenario = scenario
         grand = build(
-            scenario, setting_for(scenario, Regime.COALITION, Mode.MIN_COST, scenario.members)
+            scenario,
+            # every link: a sub-coalition may need a detour that pruning for the grand
+            # coalition would drop (planner.links.needless_transit)
+            setting_for(scenario, Regime.COALITION, Mode.MIN_COST, scenario.members, prune=False),
         )
         highs = highspy.Highs()
         highs.setOptionValue("output_flag", False)
