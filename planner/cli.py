@@ -18,7 +18,7 @@ import pandas as pd
 
 from planner.api import load
 from planner.api import run as run_scenario
-from planner.errors import NoPlanError
+from planner.errors import InputError, NoPlanError
 from planner.options import (
     Outputs,
     limit_options,
@@ -78,7 +78,12 @@ def template(path: Path) -> None:
 @reports_errors
 def validate(scenario: Path, annotate: Path | None, **limits: Any) -> None:
     """Check SCENARIO and list every problem, or say it is valid."""
-    loaded = load(scenario, limits=zip_limits(limits), annotate=annotate)
+    try:
+        loaded = load(scenario, limits=zip_limits(limits), annotate=annotate)
+    except InputError:
+        if annotate is not None and annotate.exists():
+            click.echo(f"annotated copy, each problem marked on its cell: {annotate}", err=True)
+        raise
     print_warnings(loaded.warnings, source=scenario)
     if annotate is not None:
         click.echo(f"annotated copy: {annotate}")

@@ -167,3 +167,18 @@ def test_python_dash_m_is_the_same_command_line(
         runpy.run_module("planner", run_name="__main__")
     assert stop.value.code == 0
     assert "template" in capsys.readouterr().out
+
+
+def test_validate_annotate_writes_the_marked_copy_and_says_where(tmp_path: Path) -> None:
+    tables = minimal_scenario_tables()
+    set_cell(tables, "Capacity", 2, "cost", "ten")
+    path = write_workbook(tmp_path / "s.xlsx", tables)
+    before = digest(path)
+    copy = tmp_path / "fix.xlsx"
+    code, _, err = invoke("validate", path, "--annotate", copy)
+    assert code == 2
+    assert f"annotated copy, each problem marked on its cell: {copy}" in err
+    book = openpyxl.load_workbook(copy)
+    assert book.sheetnames[0] == "Errors"
+    assert book["Capacity"]["D2"].comment is not None
+    assert digest(path) == before
