@@ -349,9 +349,7 @@ class _Outcome:
     gap: float | None
 
 
-def _run(
-    model: BuiltModel, options: SolveOptions, *, mip: bool = True, **extra: Any
-) -> _Outcome:
+def _run(model: BuiltModel, options: SolveOptions, *, mip: bool = True, **extra: Any) -> _Outcome:
     """One HiGHS call, its outcome mapped to :class:`Status`; ``extra`` are HiGHS options."""
     _silence_banner()
     started = time.perf_counter()
