@@ -421,3 +421,24 @@ def test_reading_never_changes_the_input(folder: Path) -> None:
     assert run_cli("validate", str(source)).exit_code == 0
     assert digest(source) == before
     assert source.stat().st_mtime_ns == stat.st_mtime_ns
+
+
+def test_input_text_stays_text_in_the_sharing_report_and_the_annotated_copy(
+    tmp_path: Path,
+) -> None:
+    """The other outputs that carry input text: `planner share`'s workbook, and the copy
+    `planner validate --annotate` writes (here of a valid workbook, with its warnings)."""
+    source = write_as_text(tmp_path / "hostile.xlsx", hostile_tables())
+    before = digest(source)
+    sharing, annotated = tmp_path / "sharing.xlsx", tmp_path / "annotated.xlsx"
+    shared = CliRunner().invoke(main, ["share", str(source), "-o", str(sharing)])
+    assert shared.exit_code == 0, shared.output
+    checked = CliRunner().invoke(main, ["validate", str(source), "--annotate", str(annotated)])
+    assert checked.exit_code == 0, checked.output
+    for output in (sharing, annotated):
+        cells = list(all_cells(output))
+        written = [c for c in cells if c.parent.title in ("Sharing", "Stability", "Errors")]
+        assert [c.coordinate for c in written if c.data_type in ("f", "e")] == []
+        texts = {c.value for c in cells if isinstance(c.value, str)}
+        assert texts & {"=1+1", PAYLOADS["B"]}, output.name  # the member ids, as text
+    assert digest(source) == before
