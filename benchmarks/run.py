@@ -753,14 +753,7 @@ def target_table(results: Sequence[dict[str, Any]], default: dict[str, Any] | No
 
 def machine() -> dict[str, str]:
     """Python, library versions and the processor, for the record."""
-
-    def version(package: str) -> str:
-        try:
-            return metadata.version(package)
-        except metadata.PackageNotFoundError:
-            return "unknown"
-
-    from planner.solve import highs_version
+    from planner.api import versions
 
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
@@ -768,15 +761,11 @@ def machine() -> dict[str, str]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return {
-        "python": platform.python_version(),
-        "pulp": version("pulp"),
-        "highspy": version("highspy"),
-        "highs": highs_version(),
-        "openpyxl": version("openpyxl"),
-        "cpu": cpu,
-        "platform": platform.platform(),
-    }
+    try:
+        openpyxl = metadata.version("openpyxl")
+    except metadata.PackageNotFoundError:
+        openpyxl = "unknown"
+    return {**versions(), "openpyxl": openpyxl, "cpu": cpu, "platform": platform.platform()}
 
 
 def render(results: Sequence[dict[str, Any]], cases: Sequence[Case], command: str) -> str:
