@@ -12,8 +12,9 @@ Index tuples keep one order everywhere: ``(country, commodity)``, ``(country, pr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulp
 
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 Pair = tuple[str, str]
+
+SpendTerm = tuple[str, Any, float]
+"""(variable family, index tuple, money per unit): one term of a country's spend."""
 
 
 @dataclass(frozen=True)
@@ -107,8 +111,10 @@ def setting_for(
 class BuiltModel:
     """A PuLP problem with typed handles to every variable and constraint family.
 
-    ``spend`` holds, per country, the (variable, money per unit) pairs that make up its
-    spend, so results can split total cost by country without reparsing the problem.
+    ``spend`` holds, per country, the terms of its spend as (variable family, index
+    tuple, money per unit), e.g. ``("ship", ("chip", "A", "B"), 0.5)``: the model turns
+    them into expressions, and the solve stage prices them with the values it has read,
+    so spend per country needs neither a second reading of the solution nor a reparse.
     """
 
     scenario: Scenario
@@ -125,9 +131,17 @@ class BuiltModel:
     balance: dict[Pair, pulp.LpConstraint] = field(default_factory=dict)
     capacity: dict[Pair, pulp.LpConstraint] = field(default_factory=dict)
     budget: dict[str, pulp.LpConstraint] = field(default_factory=dict)
-    spend: dict[str, list[tuple[pulp.LpVariable, float]]] = field(default_factory=dict)
+    spend: dict[str, list[SpendTerm]] = field(default_factory=dict)
     cost: pulp.LpAffineExpression | None = None
     capability: pulp.LpAffineExpression | None = None
+
+    def spend_of(self, countries: Iterable[str]) -> list[tuple[pulp.LpVariable, float]]:
+        """The (variable, money per unit) terms of the spend of ``countries``."""
+        return [
+            (getattr(self, family)[key], cost)
+            for country in countries
+            for family, key, cost in self.spend[country]
+        ]
 
     @property
     def is_mip(self) -> bool:
@@ -163,7 +177,7 @@ def _add_resources(model: BuiltModel, in_model: set[str]) -> None:
         var.upBound = row.available
         model.use[key] = var
         if row.cost:
-            model.spend[row.country].append((var, row.cost))
+            model.spend[row.country].append(("use", key, row.cost))
 
 
 def _add_activity(model: BuiltModel, rows: list[Capacity]) -> None:
@@ -180,16 +194,16 @@ def _add_activity(model: BuiltModel, rows: list[Capacity]) -> None:
         model.act[key] = acts[n]
         spend = model.spend[row.country]
         if row.cost:
-            spend.append((acts[n], row.cost))
+            spend.append(("act", key, row.cost))
         if n in news:
             news[n].upBound = row.max_new
             model.new[key] = news[n]
             if row.new_cost:
-                spend.append((news[n], row.new_cost))
+                spend.append(("new", key, row.new_cost))
         if n in builds:
             model.build[key] = builds[n]
             if row.fixed_cost:
-                spend.append((builds[n], row.fixed_cost))
+                spend.append(("build", key, row.fixed_cost))
 
 
 def _add_trade(model: BuiltModel) -> None:
@@ -202,7 +216,7 @@ def _add_trade(model: BuiltModel) -> None:
             var.upBound = link.capacity
         model.ship[link.key] = var
         if link.cost:
-            model.spend[link.importer].append((var, link.cost))
+            model.spend[link.importer].append(("ship", link.key, link.cost))
 
 
 def _add_deliveries(model: BuiltModel) -> None:
@@ -291,7 +305,7 @@ def _add_objective(model: BuiltModel) -> None:
     spend of its countries <= its budget. (The second stage, cheapest plan at that
     capability, is the solve stage's.)
     """
-    cost_terms = [pair for pairs in model.spend.values() for pair in pairs]
+    cost_terms = model.spend_of(model.spend)
     model.cost = pulp.LpAffineExpression.from_list(cost_terms)
     model.capability = pulp.LpAffineExpression.from_list(
         [(var, model.weights[key]) for key, var in model.deliver.items()]
@@ -307,7 +321,6 @@ def _add_objective(model: BuiltModel) -> None:
         problem.setObjective(objective)
         return
     for group in model.setting.budgets:
-        spend = [pair for c in group.countries for pair in model.spend[c]]
-        expr = pulp.LpAffineExpression.from_list(spend)
+        expr = pulp.LpAffineExpression.from_list(model.spend_of(group.countries))
         model.budget[group.name] = problem.addConstraint(expr <= group.budget)
     problem.setObjective(model.capability)

@@ -487,19 +487,19 @@ def _values(model: BuiltModel) -> dict[str, Any]:
     def read(handles: dict[Any, pulp.LpVariable]) -> dict[Any, float]:
         return {key: _clean(var.varValue) for key, var in handles.items()}
 
-    spend = {
-        country: sum(_clean(var.varValue) * cost for var, cost in pairs)
-        for country, pairs in model.spend.items()
-    }
-    return {
+    values: dict[str, Any] = {
         "use": read(model.use),
         "act": read(model.act),
         "new": read(model.new),
         "build": {key: float(round(value)) for key, value in read(model.build).items()},
         "ship": read(model.ship),
         "deliver": read(model.deliver),
-        "spend": spend,
     }
+    values["spend"] = {
+        country: sum(values[family][key] * cost for family, key, cost in terms)
+        for country, terms in model.spend.items()
+    }
+    return values
 
 
 def _clean(value: float | None) -> float:
