@@ -24,6 +24,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check planner tests scenarios examples benchmarks
 	$(BIN)/ruff format --check planner tests scenarios examples benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

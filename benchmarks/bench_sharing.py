@@ -6,7 +6,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_sharing.py --compare 200
 
 The first solves every one of the ``2^12 - 1 = 4,095`` coalitions of the first 12 members
-of the default scenario, as ``planner share`` does (:class:`planner.sharing.CoalitionCost`:
+of the default scenario, as ``planner share`` does (:class:`planner.analysis.sharing.CoalitionCost`:
 one model built and solved per coalition), and prints coalitions per second. ``--variant
 bounds`` does the same with the prototype below, and ``--compare N`` times both, one
 process each, on the same ``N`` coalitions in the Gray-code order the exact methods use.
@@ -45,11 +45,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from planner.games import CoalitionValues, gray_code_coalitions, shapley_exact  # noqa: E402
-from planner.model import build, setting_for  # noqa: E402
-from planner.schema import Mode, Regime, Scenario  # noqa: E402
-from planner.sharing import CoalitionCost  # noqa: E402
-from planner.solve import SolveOptions, Status, solve  # noqa: E402
+from planner.analysis.games import CoalitionValues, gray_code_coalitions, shapley_exact  # noqa: E402
+from planner.analysis.sharing import CoalitionCost  # noqa: E402
+from planner.model.build import build, setting_for  # noqa: E402
+from planner.model.solve import SolveOptions, Status, solve  # noqa: E402
+from planner.scenario.schema import Mode, Regime, Scenario  # noqa: E402
 
 MEMBERS = 12
 
@@ -70,7 +70,7 @@ def default_scenario() -> tuple[Scenario, str]:
     """The default scenario at full size, and where it came from."""
     workbook = ROOT / "scenarios" / "pax_silica.xlsx"
     if workbook.exists():
-        from planner.validate import load_scenario
+        from planner.io.validate import load_scenario
 
         return load_scenario(workbook).scenario, str(workbook.relative_to(ROOT))
     data = ROOT / "scenarios" / "data" / "pax_silica"
@@ -79,7 +79,7 @@ def default_scenario() -> tuple[Scenario, str]:
         return builder.scenario("pax_silica.xlsx"), "scenarios/data/pax_silica (CSV)"
     generate = _module(ROOT / "benchmarks" / "generate.py", "generate")
     with tempfile.TemporaryDirectory() as folder:
-        from planner.validate import load_scenario
+        from planner.io.validate import load_scenario
 
         path = generate.write_workbook(generate.World(31, 24), Path(folder) / "world.xlsx")
         return load_scenario(path).scenario, "benchmarks/generate.py World(31, 24)"
@@ -132,7 +132,7 @@ class _Grand:
         grand = build(
             scenario,
             # every link: a sub-coalition may need a detour that pruning for the grand
-            # coalition would drop (planner.links.needless_transit)
+            # coalition would drop (planner.model.links.needless_transit)
             setting_for(scenario, Regime.COALITION, Mode.MIN_COST, scenario.members, prune=False),
         )
         highs = highspy.Highs()
@@ -245,7 +245,7 @@ def compare(scenario: Scenario, count: int) -> None:
 
 def _rebuild_without_prices(cost: CoalitionCost, coalition: frozenset[str]) -> float:
     """What ``solve`` costs without its shadow prices (the re-solve of a MILP's LP)."""
-    from planner.solve import _run  # a measurement of the private step, not an API use
+    from planner.model.solve import _run  # a measurement of the private step, not an API use
 
     built = cost.built(m for m in cost.scenario.members if m in coalition)
     outcome = _run(built, cost.options)

@@ -9,14 +9,14 @@ For each size it writes a synthetic workbook (:mod:`generate`, seeded) and measu
 fresh Python process, so that the process's max RSS belongs to that size alone. A measured
 workbook goes through the public stages only:
 
-- ``read`` :func:`~planner.workbook.read_workbook`, ``validate``
-  :func:`~planner.validate.validate`;
+- ``read`` :func:`~planner.io.reader.read_workbook`, ``validate``
+  :func:`~planner.io.validate.validate`;
 - for the coalition min_cost run: ``build`` (:func:`~planner.model.setting_for` +
-  :func:`~planner.model.build`), ``solve`` :func:`~planner.solve.solve`, ``extract``
-  :func:`~planner.results.tabulate`; ``coalition e2e`` is their sum;
-- ``six runs e2e``: what ``planner run`` does: :func:`~planner.validate.load_scenario`,
-  :func:`planner.run` (all six runs), :func:`~planner.report.write_report` (also shown
-  alone as ``report``) and :func:`~planner.report.write_json`.
+  :func:`~planner.model.build`), ``solve`` :func:`~planner.model.solve.solve`, ``extract``
+  :func:`~planner.model.results.tabulate`; ``coalition e2e`` is their sum;
+- ``six runs e2e``: what ``planner run`` does: :func:`~planner.io.validate.load_scenario`,
+  :func:`planner.run` (all six runs), :func:`~planner.io.report.write_report` (also shown
+  alone as ``report``) and :func:`~planner.io.report.write_json`.
 
 Each time is the best of ``--repeat`` runs. Peak memory is measured in a second pass under
 :mod:`tracemalloc` (which slows Python down, so it is never on while timing): the peak of
@@ -97,7 +97,7 @@ _time_limit: list[float] = []
 
 def _solve_options() -> Any:
     """What every solve gets: the planner's defaults, with ``--time-limit`` if given."""
-    from planner.solve import SolveOptions
+    from planner.model.solve import SolveOptions
 
     return SolveOptions(time_limit=_time_limit[0] if _time_limit else None)
 
@@ -238,10 +238,10 @@ def _timed[T](record: _Record, stage: str, action: Callable[[], T]) -> T:
 
 def _coalition_chain(scenario: Any, record: _Record) -> tuple[Any, Any]:
     """Build, solve and extract the coalition min_cost run, timing each stage."""
-    from planner.model import build, setting_for
-    from planner.results import tabulate
-    from planner.schema import Mode, Regime
-    from planner.solve import solve
+    from planner.model.build import build, setting_for
+    from planner.model.results import tabulate
+    from planner.model.solve import solve
+    from planner.scenario.schema import Mode, Regime
 
     def build_run() -> tuple[Any, Any]:
         setting = setting_for(scenario, Regime.COALITION, Mode.MIN_COST)
@@ -262,7 +262,7 @@ def _coalition_chain(scenario: Any, record: _Record) -> tuple[Any, Any]:
 def _six_runs(path: Path, out: Path, record: _Record) -> Any:
     """``planner run``: load, all six runs, the Excel report and the JSON summary."""
     import planner
-    from planner.report import write_json, write_report
+    from planner.io.report import write_json, write_report
 
     started = time.perf_counter()
     loaded = planner.load_scenario(path)
@@ -277,8 +277,8 @@ def _six_runs(path: Path, out: Path, record: _Record) -> Any:
 
 def _timing_pass(path: Path, out: Path, repeat: int, record: _Record) -> Any:
     """Every stage, ``repeat`` times; returns the last coalition min_cost model built."""
-    from planner.validate import validate
-    from planner.workbook import read_workbook
+    from planner.io.reader import read_workbook
+    from planner.io.validate import validate
 
     def once() -> Any:
         raw = _timed(record, "read", lambda: read_workbook(path))
@@ -299,11 +299,11 @@ def _timing_pass(path: Path, out: Path, repeat: int, record: _Record) -> Any:
 
 def _each_run(path: Path) -> list[dict[str, Any]]:
     """Every mode x regime once, through the stage functions: where the six runs' time goes."""
-    from planner.model import build, setting_for
-    from planner.results import tabulate
-    from planner.schema import Mode, Regime
-    from planner.solve import solve
-    from planner.validate import load_scenario
+    from planner.io.validate import load_scenario
+    from planner.model.build import build, setting_for
+    from planner.model.results import tabulate
+    from planner.model.solve import solve
+    from planner.scenario.schema import Mode, Regime
 
     scenario = load_scenario(path).scenario
     runs = []
@@ -370,13 +370,13 @@ class _Tracer:
 def _memory_pass(path: Path, out: Path, record: _Record) -> None:
     """Every stage once more, under tracemalloc."""
     import planner
-    from planner.model import build, setting_for
-    from planner.report import write_json, write_report
-    from planner.results import tabulate
-    from planner.schema import Mode, Regime
-    from planner.solve import solve
-    from planner.validate import validate
-    from planner.workbook import read_workbook
+    from planner.io.reader import read_workbook
+    from planner.io.report import write_json, write_report
+    from planner.io.validate import validate
+    from planner.model.build import build, setting_for
+    from planner.model.results import tabulate
+    from planner.model.solve import solve
+    from planner.scenario.schema import Mode, Regime
 
     scratch = _Record()
     tracemalloc.start()
@@ -433,8 +433,8 @@ def _highs_alone(built: Any, path: Path, out: Path, repeat: int, record: _Record
 
 def _profile(path: Path, out: Path) -> None:
     """cProfile of read, validate and the coalition min_cost chain, top 30 by cumulative."""
-    from planner.validate import validate
-    from planner.workbook import read_workbook
+    from planner.io.reader import read_workbook
+    from planner.io.validate import validate
 
     profiler = cProfile.Profile()
     profiler.enable()
@@ -458,7 +458,7 @@ def measure(path: Path, out: Path, repeat: int, profile: Path | None = None) -> 
     Returns:
         The measurements, as plain JSON-ready values.
     """
-    from planner.solve import highs_version
+    from planner.model.solve import highs_version
 
     highs_version()  # HiGHS's banner goes to /dev/null once, before any timing
     record = _Record()

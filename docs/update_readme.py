@@ -28,7 +28,7 @@ TUTORIAL = "scenarios/tutorial_comparative_advantage.xlsx"
 
 def nutshell() -> str:
     """The terminal output of ``planner run`` on the first tutorial."""
-    from planner.cli import main
+    from planner.cli.main import main
 
     with tempfile.TemporaryDirectory() as folder:
         report = str(Path(folder) / "report.xlsx")
@@ -55,7 +55,7 @@ def _money(value: float | None) -> str:
 def default_scenario() -> str:
     """Headline figures of the default scenario and its membership variants."""
     import planner
-    from planner.schema import Mode, Regime
+    from planner.scenario.schema import Mode, Regime
 
     results = {path: planner.run(ROOT / path) for path, _ in VARIANTS}
     current = results["scenarios/pax_silica.xlsx"]

@@ -11,15 +11,17 @@ The public API is the pipeline the CLI runs, one typed stage at a time::
 Importing the package has no side effects.
 """
 
-from planner.api import load, run, run_one
+from planner.analysis.compare import Comparison
+from planner.analysis.sharing import SharingResult
+from planner.api import load, run, run_one, share
 from planner.errors import InputError, NoPlanError, OutputError, PlannerError, Problem
-from planner.report import write_json, write_report
-from planner.results import Comparison, RunResult
-from planner.schema import Mode, Regime, Scenario
-from planner.sharing import SharingResult, share, write_sharing_json, write_sharing_report
-from planner.solve import SolveOptions, Status
-from planner.template import write_template
-from planner.validate import LoadedScenario, load_scenario
+from planner.io.report import write_json, write_report
+from planner.io.sharing_report import write_sharing_json, write_sharing_report
+from planner.io.template import write_template
+from planner.io.validate import LoadedScenario, load_scenario
+from planner.model.results import RunResult
+from planner.model.solve import SolveOptions, Status
+from planner.scenario.schema import Mode, Regime, Scenario
 
 __all__ = [
     "Comparison",

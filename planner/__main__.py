@@ -1,5 +1,5 @@
 """``python -m planner``: the same command line as ``planner``."""
 
-from planner.cli import main
+from planner.cli.main import main
 
 main()

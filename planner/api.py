@@ -6,8 +6,8 @@
     >>> result.headline  # saving, extra capability, price of trust
 
 Contract: :func:`run` takes a workbook path, a loaded workbook or a validated
-:class:`~planner.schema.Scenario`, solves the runs asked for and returns a
-:class:`~planner.results.Comparison`. It raises :class:`~planner.errors.InputError` for
+:class:`~planner.scenario.schema.Scenario`, solves the runs asked for and returns a
+:class:`~planner.analysis.compare.Comparison`. It raises :class:`~planner.errors.InputError` for
 unusable input and never writes a file.
 """
 
@@ -18,17 +18,21 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from planner.annotate import write_annotated
-from planner.checks import Locator, check
+from planner.analysis.checks import check
+from planner.analysis.compare import Comparison
+from planner.analysis.sharing import METHODS, SharingResult
+from planner.analysis.sharing import share as share_costs
 from planner.errors import InputError
-from planner.files import refuse_overwriting_inputs
-from planner.model import build, setting_for
-from planner.results import RUN_ORDER, Comparison, RunResult, tabulate
-from planner.schema import Mode, Regime, Scenario
-from planner.solve import SolveOptions, highs_version, solve
-from planner.validate import LoadedScenario, validate
-from planner.workbook import ZipLimits, read_workbook
+from planner.io.annotate import write_annotated
+from planner.io.files import refuse_overwriting_inputs
+from planner.io.reader import ZipLimits, read_workbook
+from planner.io.validate import LoadedScenario, locate, validate
+from planner.model.build import build, setting_for
+from planner.model.results import RUN_ORDER, RunResult, tabulate
+from planner.model.solve import SolveOptions, highs_version, solve
+from planner.scenario.schema import Mode, Regime, Scenario
 
 
 def load(
@@ -38,14 +42,14 @@ def load(
 
     Args:
         path: the .xlsx file.
-        limits: bounds on the zip container (see :class:`~planner.workbook.ZipLimits`).
+        limits: bounds on the zip container (see :class:`~planner.io.reader.ZipLimits`).
         annotate: where to write a copy of the workbook with every problem and warning
             marked on its cell and listed on an Errors sheet; written whether or not the
             workbook is valid (not when the file itself is unusable).
 
     Returns:
         The scenario, with the reader's warnings and the domain checks' warnings
-        (:func:`planner.checks.check`).
+        (:func:`planner.analysis.checks.check`).
 
     Raises:
         InputError: the file is unusable or the scenario is invalid (every problem at once).
@@ -59,7 +63,7 @@ def load(
         if annotate is not None:
             write_annotated(path, error.problems, annotate, warnings=raw.warnings)
         raise
-    warnings = raw.warnings + check(scenario, Locator.from_raw(raw))
+    warnings = raw.warnings + check(scenario, locate(raw))
     if annotate is not None:
         write_annotated(path, (), annotate, warnings=warnings)
     return LoadedScenario(scenario, warnings, raw.path, raw.sha256)
@@ -131,3 +135,27 @@ def versions() -> dict[str, str]:
         "highspy": version("highspy"),
         "python": platform.python_version(),
     }
+
+
+def share(
+    scenario: Scenario | LoadedScenario | str | Path,
+    methods: Iterable[str] = METHODS,
+    **options: Any,
+) -> SharingResult:
+    """Share the coalition's saving among its members: :func:`planner.analysis.sharing.share`.
+
+    Args:
+        scenario: a workbook path, a loaded workbook or a validated scenario.
+        methods: any of :data:`~planner.analysis.sharing.METHODS`.
+        **options: the keyword arguments of :func:`planner.analysis.sharing.share`.
+
+    Raises:
+        InputError: unusable input or options.
+        CoalitionError: the grand coalition or a member alone could not be solved.
+    """
+    loaded = load(scenario) if isinstance(scenario, str | Path) else scenario
+    if isinstance(loaded, LoadedScenario):
+        options.setdefault("source", str(loaded.path))
+        options.setdefault("sha256", loaded.sha256)
+        return share_costs(loaded.scenario, methods, **options)
+    return share_costs(loaded, methods, **options)

@@ -30,7 +30,7 @@ source rows its numbers come from, and the Sources sheet shows each source's for
 where it is used. So every cell traces back to a source row, and changing one figure in
 ``sources.csv`` changes every number computed from it.
 
-The same tables give the :class:`~planner.schema.Scenario` of each workbook
+The same tables give the :class:`~planner.scenario.schema.Scenario` of each workbook
 (:func:`scenario`), so tests check the optima without reading the workbooks back.
 """
 
@@ -53,7 +53,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from planner.schema import (
+from planner.scenario.schema import (
     Capacity,
     Commodity,
     Country,
@@ -64,7 +64,7 @@ from planner.schema import (
     Scenario,
     Target,
 )
-from planner.sheets import NO, SCENARIO_KEYS, SHEETS, YES, Cell, Sheet
+from planner.scenario.sheets import NO, SCENARIO_KEYS, SHEETS, YES, Cell, Sheet
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"

@@ -34,7 +34,7 @@ from openpyxl.styles import PatternFill
 from workbooks import MINIMAL_SCENARIO, Tables, add_row, minimal_scenario_tables, set_cell
 from workbooks import write_workbook as write_tables
 
-from planner.schema import Scenario
+from planner.scenario.schema import Scenario
 
 Where = tuple[str, int | None, str]
 """(sheet, Excel row, column) as a :class:`~planner.errors.Problem` names them."""

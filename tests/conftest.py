@@ -23,8 +23,9 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from planner.model import build, setting_for
-from planner.schema import (
+from planner.model.build import build, setting_for
+from planner.model.solve import Solution, SolveOptions, Status, solve
+from planner.scenario.schema import (
     Capacity,
     Commodity,
     Country,
@@ -38,7 +39,6 @@ from planner.schema import (
     Scenario,
     Target,
 )
-from planner.solve import Solution, SolveOptions, Status, solve
 
 # CI must not fail on a counterexample drawn for the first time on that run: there the
 # property tests replay a fixed sequence of examples (locally they keep exploring).

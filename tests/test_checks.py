@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from workbooks import MINIMAL_SCENARIO, minimal_scenario_tables, set_cell, write_workbook
 
-from planner.checks import FAMILY, Locator, check
+from planner.analysis.checks import FAMILY, check
 from planner.errors import Problem
-from planner.schema import Scenario
-from planner.sheets import SCENARIO_KEYS, SHEETS, Cell
-from planner.validate import validate
-from planner.workbook import read_workbook
+from planner.io.reader import read_workbook
+from planner.io.validate import locate, validate
+from planner.scenario.schema import Scenario
+from planner.scenario.sheets import SCENARIO_KEYS, SHEETS, Cell
 
 Where = tuple[str, int | None, str]
 
@@ -291,7 +291,7 @@ def test_the_locator_puts_warnings_at_their_excel_rows(tmp_path: Path) -> None:
     raw = read_workbook(write_workbook(tmp_path / "s.xlsx", minimal_scenario_tables()))
     scenario = validate(raw)
     assert scenario == MINIMAL_SCENARIO
-    problems = check(scenario, Locator.from_raw(raw))
+    problems = check(scenario, locate(raw))
     assert where(problems) == [("Targets", 3, "country")]
     assert where(check(scenario)) == [("Targets", None, "country")]
 
@@ -304,7 +304,7 @@ def test_the_locator_matches_keys_as_validation_reads_them(tmp_path: Path) -> No
     set_cell(tables, "Countries", 4, "country", 7)
     set_cell(tables, "Resources", 4, "country", 7.0)
     set_cell(tables, "Scenario", 3, "key", " Shortfall_Penalty")
-    locator = Locator.from_raw(read_workbook(write_workbook(tmp_path / "s.xlsx", tables)))
+    locator = locate(read_workbook(write_workbook(tmp_path / "s.xlsx", tables)))
     assert locator.row("Recipe", ("fab", "ore", "input")) == 2
     assert locator.row("Countries", ("7",)) == 4
     assert locator.row("Resources", ("7", "ore")) == 4
@@ -317,7 +317,7 @@ def test_the_locator_drops_invisible_characters_as_validation_does(tmp_path: Pat
     tables = minimal_scenario_tables()
     set_cell(tables, "Targets", 3, "country", "\u200bB")
     raw = read_workbook(write_workbook(tmp_path / "s.xlsx", tables))
-    assert where(check(validate(raw), Locator.from_raw(raw))) == [("Targets", 3, "country")]
+    assert where(check(validate(raw), locate(raw))) == [("Targets", 3, "country")]
 
 
 def test_a_located_spread_names_the_other_extreme_by_row(tmp_path: Path) -> None:
@@ -325,7 +325,7 @@ def test_a_located_spread_names_the_other_extreme_by_row(tmp_path: Path) -> None
     set_cell(tables, "Capacity", 2, "cost", 1e-5)  # A fab
     set_cell(tables, "Capacity", 4, "new_cost", 2e4)  # B dc
     raw = read_workbook(write_workbook(tmp_path / "s.xlsx", tables))
-    problems = check(validate(raw), Locator.from_raw(raw))
+    problems = check(validate(raw), locate(raw))
     (spread,) = about(problems, "range from")
     assert (spread.sheet, spread.row, spread.column) == ("Capacity", 2, "cost")
     assert "at Capacity row 4, column `new_cost`" in spread.message
@@ -338,5 +338,5 @@ def test_the_shortfall_penalty_is_checked_at_its_scenario_row(
     tables = minimal_scenario_tables()
     set_cell(tables, "Scenario", 3, "value", penalty)
     raw = read_workbook(write_workbook(tmp_path / "s.xlsx", tables))
-    problems = check(validate(raw), Locator.from_raw(raw))
+    problems = check(validate(raw), locate(raw))
     assert ("Scenario", 3, "value") in where(problems)

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from workbooks import add_row, minimal_scenario_tables, set_cell, write_workbook
 
-from planner.cli import main
+from planner.cli.main import main
 
 TUTORIAL = Path(__file__).resolve().parent.parent / "scenarios/tutorial_comparative_advantage.xlsx"
 RUN_KEYS = {

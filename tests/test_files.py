@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from planner.cli import main
+from planner.cli.main import main
 from planner.errors import OutputError
-from planner.files import atomic_write
+from planner.io.files import atomic_write
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "scenarios/tutorial_comparative_advantage.xlsx"
@@ -30,7 +30,7 @@ def slow_save(self, path):
     pathlib.Path(sys.argv[1]).touch()
     time.sleep(60)
 openpyxl.Workbook.save = slow_save
-from planner.cli import main
+from planner.cli.main import main
 main(["run", sys.argv[2], "-o", sys.argv[3], "--mode", "min_cost"])
 """
 

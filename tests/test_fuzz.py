@@ -3,7 +3,7 @@
 Hypothesis starts from the valid minimal scenario of ``tests/workbooks.py`` and mutates it:
 cell values and their types, sheet names, deleted and duplicated rows and sheets, swapped
 columns; then, in a second test, the XML inside the written .xlsx and its raw bytes (flips,
-insertions, truncation). Whatever comes out, :func:`~planner.validate.load_scenario` and,
+insertions, truncation). Whatever comes out, :func:`~planner.io.validate.load_scenario` and,
 for a workbook that loads, a quick ``planner.api.run(..., modes=["min_cost"])`` must return
 or raise a :class:`~planner.errors.PlannerError`; any other exception is a bug.
 
@@ -33,8 +33,8 @@ from workbooks import Tables, minimal_scenario_tables, write_workbook
 
 import planner.api
 from planner.errors import PlannerError
-from planner.solve import SolveOptions
-from planner.validate import load_scenario
+from planner.io.validate import load_scenario
+from planner.model.solve import SolveOptions
 
 EXAMPLES = int(os.environ.get("PLANNER_FUZZ_EXAMPLES", "40"))
 

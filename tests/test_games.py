@@ -21,7 +21,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from planner.games import (
+from planner.analysis.games import (
     Allocation,
     CoalitionError,
     CoalitionValues,

@@ -24,12 +24,12 @@ from click.testing import CliRunner, Result
 from openpyxl import Workbook
 from workbooks import minimal_scenario_tables, write_workbook
 
-import planner.workbook
-from planner.cli import main
+import planner.io.reader
+from planner.cli.main import main
 from planner.errors import InputError
-from planner.validate import load_scenario
-from planner.workbook import MIB, ZipLimits, read_workbook
-from planner.xlsx import write_text
+from planner.io.reader import MIB, ZipLimits, read_workbook
+from planner.io.validate import load_scenario
+from planner.io.xlsx import write_text
 
 COUNTRIES = "xl/worksheets/sheet2.xml"
 """The Countries sheet's part in a workbook written by ``write_workbook``."""
@@ -110,7 +110,7 @@ def test_defusedxml_refuses_entities_should_the_first_check_miss_them(
     minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The second line of defence: openpyxl parses through defusedxml, mapped to InputError."""
-    monkeypatch.setattr(planner.workbook, "_declares_doctype", lambda part: False)
+    monkeypatch.setattr(planner.io.reader, "_declares_doctype", lambda part: False)
     for part, declaration in ((COUNTRIES, LAUGHS), ("xl/workbook.xml", EXTERNAL)):
         path = rewrite(
             minimal,

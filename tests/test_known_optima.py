@@ -18,9 +18,9 @@ from typing import Any
 
 from pytest import approx
 
-from planner.links import coalition_links, open_links
-from planner.model import setting_for
-from planner.schema import Mode, Regime, Scenario
+from planner.model.build import setting_for
+from planner.model.links import coalition_links, open_links
+from planner.scenario.schema import Mode, Regime, Scenario
 
 MIN, MAX = Mode.MIN_COST, Mode.MAX_CAPABILITY
 NATIONAL, COALITION, OPEN = Regime.NATIONAL, Regime.COALITION, Regime.OPEN

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import pytest
 from pytest import approx
 
-from planner.schema import Mode, Regime
+from planner.scenario.schema import Mode, Regime
 
 MIN, MAX = Mode.MIN_COST, Mode.MAX_CAPABILITY
 NATIONAL, COALITION, OPEN = Regime.NATIONAL, Regime.COALITION, Regime.OPEN

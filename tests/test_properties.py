@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.model import Setting, build, setting_for
-from planner.schema import Mode, Regime, Role, Scenario
-from planner.solve import Solution, SolveOptions, Status, solve
+from planner.model.build import Setting, build, setting_for
+from planner.model.solve import Solution, SolveOptions, Status, solve
+from planner.scenario.schema import Mode, Regime, Role, Scenario
 
 MIN, MAX = Mode.MIN_COST, Mode.MAX_CAPABILITY
 NATIONAL, COALITION, OPEN = Regime.NATIONAL, Regime.COALITION, Regime.OPEN

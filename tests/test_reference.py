@@ -3,7 +3,7 @@
 The oracle below is written from DESIGN.md ("The optimisation", "Links of each regime",
 "What every run reports") and the readings of docs/model.md only. It shares no code with the
 planner's model, links, solve, results or api modules: it reads a validated
-:class:`~planner.schema.Scenario`, writes the LP/MILP itself and hands it to HiGHS through
+:class:`~planner.scenario.schema.Scenario`, writes the LP/MILP itself and hands it to HiGHS through
 highspy directly (no PuLP), with every link of the regime (no pruning), and solves national
 stacks one member at a time.
 
@@ -44,7 +44,7 @@ from hypothesis import given, settings
 from test_properties import scenarios
 
 import planner
-from planner.schema import Capacity, Mode, Regime, Role, Scenario
+from planner.scenario.schema import Capacity, Mode, Regime, Role, Scenario
 
 MIN, MAX = Mode.MIN_COST, Mode.MAX_CAPABILITY
 NATIONAL, COALITION, OPEN = Regime.NATIONAL, Regime.COALITION, Regime.OPEN

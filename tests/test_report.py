@@ -23,11 +23,11 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 from workbooks import minimal_scenario_tables, write_workbook
 
+from planner.analysis.compare import Comparison
 from planner.api import run
 from planner.errors import OutputError
-from planner.report import SHEETS, build_workbook, write_json, write_report
-from planner.results import Comparison
-from planner.schema import (
+from planner.io.report import SHEETS, build_workbook, write_json, write_report
+from planner.scenario.schema import (
     Capacity,
     Commodity,
     Country,

@@ -16,9 +16,9 @@ from types import ModuleType
 import pytest
 from openpyxl import load_workbook
 
-from planner.model import build, setting_for
-from planner.schema import Mode, Regime, Scenario
-from planner.solve import Solution, Status, solve
+from planner.model.build import build, setting_for
+from planner.model.solve import Solution, Status, solve
+from planner.scenario.schema import Mode, Regime, Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -353,7 +353,7 @@ def test_committed_workbook_is_up_to_date(workbook: str, tmp_path: Path) -> None
 def test_planner_reads_the_workbook_as_built(workbook: str) -> None:
     """The planner's own reader gets, from the committed workbook, the scenario that the
     generator built from the CSV data."""
-    from planner.validate import load_scenario
+    from planner.io.validate import load_scenario
 
     assert load_scenario(SCENARIOS / workbook).scenario == scenario(workbook)
 

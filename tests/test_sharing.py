@@ -24,27 +24,25 @@ from openpyxl import load_workbook
 from pytest import approx
 from workbooks import MINIMAL_SCENARIO, minimal_scenario_tables, write_workbook
 
-import planner.sharing
+import planner.analysis.sharing
+from planner.analysis.games import CoalitionError, CoalitionValues, shapley_exact
+from planner.analysis.sharing import CoalitionCost, SharingResult, owen_allocation
+from planner.api import share
+from planner.cli.share import _Progress, format_sharing
+from planner.cli.share import share as share_command
 from planner.errors import InputError, NoPlanError
-from planner.games import CoalitionError, CoalitionValues, shapley_exact
-from planner.model import BuiltModel
-from planner.schema import (
-    Kind,
-    Scenario,
-)
-from planner.share_cli import _Progress, format_sharing
-from planner.share_cli import share as share_command
-from planner.sharing import (
-    CoalitionCost,
-    SharingResult,
+from planner.io.sharing_report import (
     build_sharing_workbook,
-    owen_allocation,
-    share,
     write_sharing_json,
     write_sharing_report,
 )
-from planner.solve import Solution, SolveOptions, Status
-from planner.solve import solve as real_solve
+from planner.model.build import BuiltModel
+from planner.model.solve import Solution, SolveOptions, Status
+from planner.model.solve import solve as real_solve
+from planner.scenario.schema import (
+    Kind,
+    Scenario,
+)
 
 # ----------------------------------------------------------------------------------------
 # Scenarios
@@ -378,7 +376,7 @@ def test_unusable_arguments_are_input_errors_before_any_solve(
     def solve(*args: object, **kwargs: object) -> Solution:
         raise AssertionError("nothing may be solved before the arguments are checked")
 
-    monkeypatch.setattr(planner.sharing, "solve", solve)
+    monkeypatch.setattr(planner.analysis.sharing, "solve", solve)
     with pytest.raises(InputError, match=next(iter(arguments)).replace("_", " ")):
         share(compute_stack(), exact_limit=2, **arguments)
 
@@ -403,7 +401,7 @@ def failing_bc(monkeypatch: pytest.MonkeyPatch) -> None:
             return Solution(Status.ERROR, "simulated failure")
         return real_solve(built, options, prices=prices)
 
-    monkeypatch.setattr(planner.sharing, "solve", solve)
+    monkeypatch.setattr(planner.analysis.sharing, "solve", solve)
 
 
 @pytest.mark.usefixtures("failing_bc")
@@ -422,7 +420,7 @@ def test_a_failed_coalition_is_reported_and_the_methods_needing_it_are_unavailab
 
 def test_a_failed_grand_coalition_stops_everything(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
-        planner.sharing, "solve", lambda built, options=None: Solution(Status.INFEASIBLE)
+        planner.analysis.sharing, "solve", lambda built, options=None: Solution(Status.INFEASIBLE)
     )
     with pytest.raises(CoalitionError, match="could not be evaluated") as caught:
         share(compute_stack())

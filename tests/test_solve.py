@@ -16,9 +16,9 @@ from conftest import (
     shortfall_stack,
 )
 
-from planner.model import build, setting_for
-from planner.schema import Mode, Regime, Scenario
-from planner.solve import BulkHiGHS, SolveOptions, Status, solve
+from planner.model.build import build, setting_for
+from planner.model.solve import BulkHiGHS, SolveOptions, Status, solve
+from planner.scenario.schema import Mode, Regime, Scenario
 
 SCENARIOS = [
     shortfall_stack,

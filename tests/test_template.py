@@ -1,4 +1,4 @@
-"""The empty scenario workbook (planner.template) and the safe-text helper (planner.xlsx).
+"""The empty scenario workbook (planner.io.template) and the safe-text helper (planner.io.xlsx).
 
 Each test reads the written file back with openpyxl, so it checks what a spreadsheet
 program would see, not the in-memory workbook.
@@ -18,9 +18,9 @@ import openpyxl
 import pytest
 
 from planner.errors import OutputError
-from planner.sheets import SCENARIO_KEYS, SHEET_BY_NAME, SHEETS, Cell
-from planner.template import LAST_ROW, README_SHEET, write_template
-from planner.xlsx import write_text
+from planner.io.template import LAST_ROW, README_SHEET, write_template
+from planner.io.xlsx import write_text
+from planner.scenario.sheets import SCENARIO_KEYS, SHEET_BY_NAME, SHEETS, Cell
 
 REFERENCES = (Cell.COUNTRY, Cell.COMMODITY, Cell.PROCESS)
 COLUMNS = [(sheet.name, column) for sheet in SHEETS for column in sheet.columns]
@@ -229,7 +229,7 @@ def fill(worksheet: Any, rows: Sequence[Mapping[str, object]]) -> None:
 
 
 def test_a_filled_template_loads_as_a_valid_scenario(template: Path, tmp_path: Path) -> None:
-    from planner.validate import load_scenario
+    from planner.io.validate import load_scenario
 
     book = openpyxl.load_workbook(template)
     book["Scenario"]["B2"] = "tiny"

@@ -20,8 +20,8 @@ from workbooks import (
 )
 
 from planner.errors import InputError, Problem
-from planner.schema import Kind, Role
-from planner.validate import load_scenario
+from planner.io.validate import load_scenario
+from planner.scenario.schema import Kind, Role
 
 Where = tuple[str, int | None, str]
 

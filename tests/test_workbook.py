@@ -14,8 +14,8 @@ import pytest
 from workbooks import minimal_scenario_tables, set_cell, write_workbook
 
 from planner.errors import InputError, Problem
-from planner.validate import load_scenario
-from planner.workbook import UNREADABLE, ZipLimits, read_workbook
+from planner.io.reader import UNREADABLE, ZipLimits, read_workbook
+from planner.io.validate import load_scenario
 
 Where = tuple[str, int | None, str]
 

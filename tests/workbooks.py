@@ -10,7 +10,7 @@ result, as a program that never opened the file in a spreadsheet would write it)
     path = write_workbook(tmp_path / "s.xlsx", tables)
 
 :func:`minimal_scenario_tables` is a small valid scenario and :data:`MINIMAL_SCENARIO` the
-:class:`~planner.schema.Scenario` it validates to.
+:class:`~planner.scenario.schema.Scenario` it validates to.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from planner.schema import (
+from planner.scenario.schema import (
     Capacity,
     Commodity,
     Country,

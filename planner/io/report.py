@@ -1,16 +1,16 @@
 """Report writing: a comparison in, one Excel workbook (and a JSON summary) out.
 
-Contract of this stage: :func:`write_report` formats a :class:`~planner.results.Comparison`
+Contract of this stage: :func:`write_report` formats a :class:`~planner.analysis.compare.Comparison`
 into the workbook policy staff open (sheets Summary, Countries, Production, Trade,
 Resources, Prices, Provenance) and :func:`write_json` writes the machine-readable summary of
 DESIGN.md. Both only format: every figure shown is one the comparison already holds (shape
 rule 9); a run without a plan shows its status and leaves its figures blank. Every string
-goes through :func:`planner.xlsx.write_text`, so text from the input (ids, names, the
+goes through :func:`planner.io.xlsx.write_text`, so text from the input (ids, names, the
 scenario's description) stays inert text, never a formula. Both files are written through
-:func:`planner.files.atomic_write`: whole or not at all, and never over the input.
+:func:`planner.io.files.atomic_write`: whole or not at all, and never over the input.
 
 The writing helpers (:func:`save_workbook`, :func:`save_json`, :func:`json_text`,
-:func:`write_table`, :func:`wrap_column`) also serve :mod:`planner.sharing`'s outputs, so
+:func:`write_table`, :func:`wrap_column`) also serve :mod:`planner.analysis.sharing`'s outputs, so
 every file the planner writes looks and behaves the same.
 """
 
@@ -33,11 +33,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from planner.analysis.compare import Comparison
 from planner.errors import OutputError
-from planner.files import atomic_write
-from planner.results import RUN_ORDER, Comparison
-from planner.schema import Mode, Regime
-from planner.xlsx import (
+from planner.io.files import atomic_write
+from planner.io.xlsx import (
     HEADER_FILL,
     HEADER_FONT,
     MONEY,
@@ -48,6 +47,8 @@ from planner.xlsx import (
     write_text,
     write_value,
 )
+from planner.model.results import RUN_ORDER
+from planner.scenario.schema import Mode, Regime
 
 SHEETS = (
     "Summary",

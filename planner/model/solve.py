@@ -32,8 +32,8 @@ from typing import Any
 
 import pulp
 
-from planner.model import BuiltModel, LinkKey, Pair
-from planner.schema import Mode
+from planner.model.build import BuiltModel, LinkKey, Pair
+from planner.scenario.schema import Mode
 
 _TOLERANCE = 1e-7
 """How close to a bound a value must be to count as on it (HiGHS's feasibility tolerance)."""

@@ -1,7 +1,7 @@
-"""Validating a raw workbook into a :class:`~planner.schema.Scenario`, once, at the boundary.
+"""Validating a raw workbook into a :class:`~planner.scenario.schema.Scenario`, at the boundary.
 
 Contract of this stage: :func:`validate` parses every cell by its column's
-:class:`~planner.sheets.Cell` kind, fills defaults, then checks the cross-sheet rules of
+:class:`~planner.scenario.sheets.Cell` kind, fills defaults, then checks the cross-sheet rules of
 DESIGN.md ("Workbook sheets (v1)"). It returns a scenario only when the workbook has no
 problem at all; otherwise it raises one :class:`~planner.errors.InputError` carrying every
 problem found, the reader's included, sorted by sheet (contract order), row and column.
@@ -24,7 +24,7 @@ Cell rules, by kind:
 - blank optional cells take the column's default; ``name`` defaults to the country id
   and ``layer`` to the process id.
 
-:func:`load_scenario` chains :func:`~planner.workbook.read_workbook` and :func:`validate`.
+:func:`load_scenario` chains :func:`~planner.io.reader.read_workbook` and :func:`validate`.
 """
 
 from __future__ import annotations
@@ -36,21 +36,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from pydantic import BaseModel
-
 from planner.errors import InputError, Problem
-from planner.schema import (
-    Capacity,
-    Commodity,
-    Country,
-    Link,
-    Process,
-    RecipeLine,
-    Resource,
-    Scenario,
-    Target,
+from planner.io.reader import (
+    UNREADABLE,
+    CellValue,
+    RawSheet,
+    RawWorkbook,
+    Record,
+    Unreadable,
+    ZipLimits,
+    read_workbook,
 )
-from planner.sheets import (
+from planner.scenario.locate import Key, Locator
+from planner.scenario.schema import (
+    RECORD_MODELS,
+    Scenario,
+)
+from planner.scenario.sheets import (
     ANY_COMMODITY,
     NO,
     REFERENCED_SHEET,
@@ -63,18 +65,8 @@ from planner.sheets import (
     Sheet,
     closest,
     is_blank,
-    strip_text,
-)
-from planner.workbook import (
-    UNREADABLE,
-    CellValue,
-    RawSheet,
-    RawWorkbook,
-    Record,
-    Unreadable,
-    ZipLimits,
     problem_order,
-    read_workbook,
+    strip_text,
 )
 
 Value = str | float | bool | None
@@ -83,17 +75,6 @@ Value = str | float | bool | None
 _DEFAULT_FROM_ID = {"Countries": ("name", "country"), "Processes": ("layer", "process")}
 """Per sheet, an optional text column whose default is the row's own id: (column, id)."""
 
-RECORD_MODELS: Final[Mapping[str, tuple[str, type[BaseModel]]]] = {
-    "Countries": ("countries", Country),
-    "Commodities": ("commodities", Commodity),
-    "Resources": ("resources", Resource),
-    "Processes": ("processes", Process),
-    "Recipe": ("recipe", RecipeLine),
-    "Capacity": ("capacity", Capacity),
-    "Targets": ("targets", Target),
-    "Links": ("links", Link),
-}
-"""Each record sheet's :class:`~planner.schema.Scenario` field and row model."""
 
 _RECORD_SHEETS = tuple(s for s in SHEETS if s.name in RECORD_MODELS)
 
@@ -370,10 +351,10 @@ def parse_key(sheet: Sheet, values: Mapping[str, CellValue]) -> tuple[str, ...] 
 
     Args:
         sheet: the record's sheet.
-        values: the record's cells as read (:attr:`~planner.workbook.Record.values`).
+        values: the record's cells as read (:attr:`~planner.io.reader.Record.values`).
 
     Returns:
-        The key cells' values in :attr:`~planner.sheets.Sheet.key` order, or None when
+        The key cells' values in :attr:`~planner.scenario.sheets.Sheet.key` order, or None when
         one of them is blank or does not parse.
     """
     ignored: list[Problem] = []  # validation reports them
@@ -647,7 +628,7 @@ def validate(raw: RawWorkbook) -> Scenario:
     """Parse and check a raw workbook into a scenario.
 
     Args:
-        raw: the workbook as read by :func:`~planner.workbook.read_workbook`.
+        raw: the workbook as read by :func:`~planner.io.reader.read_workbook`.
 
     Returns:
         The validated scenario.
@@ -698,7 +679,7 @@ def load_scenario(path: str | Path, *, limits: ZipLimits | None = None) -> Loade
 
     Args:
         path: the .xlsx file.
-        limits: bounds on the zip container (defaults: :class:`~planner.workbook.ZipLimits`).
+        limits: bounds on the zip container (defaults: :class:`~planner.io.reader.ZipLimits`).
 
     Returns:
         The validated scenario, the reader's warnings, the path and the file's SHA-256.
@@ -708,3 +689,14 @@ def load_scenario(path: str | Path, *, limits: ZipLimits | None = None) -> Loade
     """
     raw = read_workbook(path, limits=limits)
     return LoadedScenario(validate(raw), raw.warnings, raw.path, raw.sha256)
+
+
+def locate(raw: RawWorkbook) -> Locator:
+    """The Excel row of every record of ``raw``, indexed by its sheet and key."""
+    rows: dict[tuple[str, Key], int] = {}
+    for name, sheet in raw.sheets.items():
+        for record in sheet.records:
+            key = parse_key(SHEET_BY_NAME[name], record.values)
+            if key is not None:
+                rows.setdefault((name, key), record.row)  # validation kept the first
+    return Locator(rows)

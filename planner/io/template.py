@@ -2,9 +2,9 @@
 
 Contract: :func:`write_template` writes, atomically, a workbook that a person can fill
 without reading the code. Its first sheet, "Read me", explains the purpose, the workflow,
-the conventions and each sheet; then come the sheets of :data:`planner.sheets.SHEETS`, in
+the conventions and each sheet; then come the sheets of :data:`planner.scenario.sheets.SHEETS`, in
 that order, each with its header row spelt as the contract spells it. Everything on them
-comes from :mod:`planner.sheets`:
+comes from :mod:`planner.scenario.sheets`:
 
 - every header cell carries a note with the column's meaning, unit, value rule and whether
   it is required (or what a blank means);
@@ -28,8 +28,16 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.errors import OutputError
-from planner.files import atomic_write
-from planner.sheets import (
+from planner.io.files import atomic_write
+from planner.io.xlsx import (
+    LIGHT_HEADER_FILL,
+    add_note,
+    fit_columns,
+    write_header,
+    write_text,
+    write_value,
+)
+from planner.scenario.sheets import (
     ANY_COMMODITY,
     REFERENCED_SHEET,
     SCENARIO_KEYS,
@@ -38,14 +46,6 @@ from planner.sheets import (
     Cell,
     Column,
     Sheet,
-)
-from planner.xlsx import (
-    LIGHT_HEADER_FILL,
-    add_note,
-    fit_columns,
-    write_header,
-    write_text,
-    write_value,
 )
 
 README_SHEET = "Read me"

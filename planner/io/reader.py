@@ -5,10 +5,10 @@ raises :class:`~planner.errors.InputError` when the file itself cannot be used (
 empty, truncated, password-protected, not an .xlsx, too large when unpacked, or holding
 XML that could attack the reader), with a message that names the file and says what to do.
 
-A :class:`RawWorkbook` holds, for each sheet of the contract (:mod:`planner.sheets`) that
+A :class:`RawWorkbook` holds, for each sheet of the contract (:mod:`planner.scenario.sheets`) that
 the file has, its header (contract column -> Excel column letter) and its records: the
 Excel row number and the raw value of every contract column, blank rows skipped. Sheet
-names and headers match ignoring case and surrounding spaces (:mod:`planner.sheets` holds
+names and headers match ignoring case and surrounding spaces (:mod:`planner.scenario.sheets` holds
 these matching rules). Problems with the layout (missing or duplicated sheets and headers,
 unknown columns, header cells showing an error, values under no header, merged cells) and
 with single cells (formulas without a saved result, error values such as
@@ -59,14 +59,14 @@ from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
 from planner.errors import InputError, Problem, quoted
-from planner.sheets import (
-    SHEET_BY_NAME,
+from planner.scenario.sheets import (
     SHEETS,
     Sheet,
     closest,
     is_blank,
     is_note_column,
     normalise_name,
+    problem_order,
     sheet_named,
     strip_text,
 )
@@ -811,23 +811,6 @@ def _read_sheet(sheet: Sheet, grid: _Grid, found: _Found) -> RawSheet:
 
 
 # --- the stage -----------------------------------------------------------------------------
-
-_SHEET_RANK = {s.name: i for i, s in enumerate(SHEETS, start=1)}
-
-
-def problem_order(problem: Problem) -> tuple[int, str, int, int, str, str]:
-    """Sort key: the file first, then sheets in contract order, rows, columns."""
-    sheet = SHEET_BY_NAME.get(problem.sheet)
-    columns = [c.name for c in sheet.columns] if sheet else []
-    column = columns.index(problem.column) if problem.column in columns else len(columns)
-    return (
-        _SHEET_RANK.get(problem.sheet, 0 if not problem.sheet else len(SHEETS) + 1),
-        problem.sheet,
-        -1 if problem.row is None else problem.row,
-        column,
-        problem.column,
-        problem.message,
-    )
 
 
 _ZIP_FAILURES = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError)

@@ -18,8 +18,8 @@ from typing import Any
 
 import pulp
 
-from planner.links import LinkKey, TradeLink, coalition_countries, regime_links
-from planner.schema import Capacity, Mode, Regime, Role, Scenario
+from planner.model.links import LinkKey, TradeLink, coalition_countries, regime_links
+from planner.scenario.schema import Capacity, Mode, Regime, Role, Scenario
 
 __all__ = [
     "BudgetGroup",
@@ -85,7 +85,7 @@ def setting_for(
         members: the members to use instead of the scenario's own (for sub-coalitions);
             their order follows the Countries sheet.
         prune: leave out the links that no optimal plan needs
-            (:func:`planner.links.needless_transit`); the optimum is the same either way.
+            (:func:`planner.model.links.needless_transit`); the optimum is the same either way.
 
     ``national`` holds every member as its own block: no links, and one budget per member.
     Solving the blocks together equals the sum of each solved alone, because the blocks

@@ -16,10 +16,10 @@ from typing import Any
 import click
 import pandas as pd
 
+from planner.analysis.compare import Comparison
 from planner.api import load
 from planner.api import run as run_scenario
-from planner.errors import InputError, NoPlanError
-from planner.options import (
+from planner.cli.options import (
     Outputs,
     limit_options,
     output_options,
@@ -27,10 +27,10 @@ from planner.options import (
     reports_errors,
     zip_limits,
 )
-from planner.results import Comparison
-from planner.schema import Mode
-from planner.share_cli import share as share_command
-from planner.solve import SolveOptions
+from planner.cli.share import share as share_command
+from planner.errors import InputError, NoPlanError
+from planner.model.solve import SolveOptions
+from planner.scenario.schema import Mode
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -46,7 +46,7 @@ def main() -> None:
 
 def _unwind_on_terminate() -> None:
     """Let a termination signal unwind the stack like Ctrl-C does, so that an output being
-    written is removed rather than left half-written (see planner.files.atomic_write)."""
+    written is removed rather than left half-written (see planner.io.files.atomic_write)."""
 
     def stop(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
@@ -60,7 +60,7 @@ def _unwind_on_terminate() -> None:
 @reports_errors
 def template(path: Path) -> None:
     """Write an empty scenario workbook to PATH, with notes and drop-down lists."""
-    from planner.template import write_template
+    from planner.io.template import write_template
 
     write_template(path)
     click.echo(f"wrote {path}")
@@ -125,7 +125,7 @@ def run(
     **limits: Any,
 ) -> None:
     """Solve SCENARIO as national stacks, a coalition and an open world; write the report."""
-    from planner.report import write_json, write_report
+    from planner.io.report import write_json, write_report
 
     outputs = Outputs.choose(scenario, output, json_path, "report")
     loaded = load(scenario, limits=zip_limits(limits))

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from planner.errors import Problem
+
 
 class Cell(StrEnum):
     """How a column's cells are parsed."""
@@ -390,3 +392,21 @@ def closest(value: str, options: Iterable[str]) -> str | None:
         return by_folded[folded]
     close = difflib.get_close_matches(folded, list(by_folded), n=1, cutoff=0.6)
     return by_folded[close[0]] if close else None
+
+
+_SHEET_RANK = {s.name: i for i, s in enumerate(SHEETS, start=1)}
+
+
+def problem_order(problem: Problem) -> tuple[int, str, int, int, str, str]:
+    """Sort key: the file first, then sheets in contract order, rows, columns."""
+    sheet = SHEET_BY_NAME.get(problem.sheet)
+    columns = [c.name for c in sheet.columns] if sheet else []
+    column = columns.index(problem.column) if problem.column in columns else len(columns)
+    return (
+        _SHEET_RANK.get(problem.sheet, 0 if not problem.sheet else len(SHEETS) + 1),
+        problem.sheet,
+        -1 if problem.row is None else problem.row,
+        column,
+        problem.column,
+        problem.message,
+    )

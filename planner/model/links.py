@@ -16,8 +16,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from planner.schema import Link, Regime, Role, Scenario
-from planner.sheets import ANY_COMMODITY
+from planner.scenario.schema import Link, Regime, Role, Scenario
+from planner.scenario.sheets import ANY_COMMODITY
 
 LinkKey = tuple[str, str, str]
 Matrix = npt.NDArray[np.float64]

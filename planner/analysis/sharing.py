@@ -1,8 +1,8 @@
 """Who gains what: the scenario's cost game, shared among its members and tested for stability.
 
-Contract of this stage: :func:`share` takes a validated scenario (or a workbook path or a
-loaded workbook) and returns a frozen :class:`SharingResult`; :func:`write_sharing_report`
-and :func:`write_sharing_json` only format it. The game (issue 4):
+Contract of this stage: :func:`share` takes a validated scenario and returns a frozen
+:class:`SharingResult`; :mod:`planner.io.sharing_report` only formats it, and
+:func:`planner.share` also takes a workbook. The game (issue 4):
 
 - ``c(S)`` for a coalition ``S`` of two or more members is the ``min_cost`` objective (spend
   plus shortfall penalty) of the coalition regime with only ``S`` as members: the other
@@ -12,9 +12,9 @@ and :func:`write_sharing_json` only format it. The game (issue 4):
   ``c({i}) - x_i``, where ``x_i`` is its cost share.
 
 Every ``c(S)`` is one build and solve (:class:`CoalitionCost`, picklable, so a local process
-pool or a Dask cluster can evaluate coalitions in parallel); :mod:`planner.games` enumerates,
-caches and shares them. Owen's allocation comes from one solve of the grand coalition: each
-member pays for its targets and is credited for its resources and capacities at the
+pool or a Dask cluster can evaluate coalitions in parallel); :mod:`planner.analysis.games`
+enumerates, caches and shares them. Owen's allocation comes from one solve of the grand
+coalition: each member pays for its targets and is credited for its resources and capacities at the
 coalition's shadow prices (:func:`owen_allocation`). A coalition whose solve finds no
 optimal plan is recorded in :attr:`SharingResult.failures`, never dropped; the methods that
 needed it are listed as unavailable.
@@ -27,14 +27,9 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
-
-from planner.errors import InputError, NoPlanError
-from planner.games import (
+from planner.analysis.games import (
     Allocation,
     CoalitionError,
     CoalitionFailure,
@@ -48,12 +43,10 @@ from planner.games import (
     shapley_exact,
     shapley_sampled,
 )
-from planner.model import BuiltModel, build, setting_for
-from planner.report import save_json, save_workbook, wrap_column, write_table
-from planner.schema import Mode, Regime, Scenario
-from planner.solve import Prices, SolveOptions, Status, solve
-from planner.validate import LoadedScenario, load_scenario
-from planner.xlsx import MONEY
+from planner.errors import InputError, NoPlanError
+from planner.model.build import BuiltModel, build, setting_for
+from planner.model.solve import Prices, SolveOptions, Status, solve
+from planner.scenario.schema import Mode, Regime, Scenario
 
 __all__ = [
     "EXACT_LIMIT",
@@ -62,11 +55,8 @@ __all__ = [
     "CoalitionCost",
     "CoalitionSolveError",
     "SharingResult",
-    "build_sharing_workbook",
     "owen_allocation",
     "share",
-    "write_sharing_json",
-    "write_sharing_report",
 ]
 
 METHODS = ("owen", "shapley", "nucleolus")
@@ -358,7 +348,7 @@ class SharingResult:
                 return f"not stable: the shares fall {amount} short of the coalition's cost"
             return f"not stable: the shares exceed the coalition's cost by {amount}"
         if not check.stable:
-            coalition = ", ".join(_ordered(check.coalition, self.members))
+            coalition = ", ".join(in_member_order(check.coalition, self.members))
             return (
                 f"not stable: {{{coalition}}} would save {check.excess:,.4g} {self.currency} "
                 "by leaving"
@@ -388,8 +378,8 @@ class SharingResult:
                 {"coalition": sorted(f.coalition), "error": f.error} for f in self.failures
             ],
             "coalitions": [
-                {"members": _ordered(s, self.members), "cost": v}
-                for s, v in _by_size(self.coalition_costs, self.members)
+                {"members": in_member_order(s, self.members), "cost": v}
+                for s, v in coalitions_by_size(self.coalition_costs, self.members)
             ],
             "seconds": self.seconds,
             "source": self.source,
@@ -414,7 +404,7 @@ class SharingResult:
         check = self.stability[method]
         return {
             "stable": self.stable(method),
-            "worst_coalition": _ordered(check.coalition, self.members),
+            "worst_coalition": in_member_order(check.coalition, self.members),
             "excess": check.excess,
             "exhaustive": check.exhaustive,
             "coalitions_checked": check.coalitions_checked,
@@ -424,13 +414,13 @@ class SharingResult:
         }
 
 
-def _ordered(coalition: Iterable[str], members: Sequence[str]) -> list[str]:
+def in_member_order(coalition: Iterable[str], members: Sequence[str]) -> list[str]:
     """A coalition's members in the scenario's order."""
     inside = set(coalition)
     return [m for m in members if m in inside]
 
 
-def _by_size(
+def coalitions_by_size(
     costs: Mapping[frozenset[str], float], members: Sequence[str]
 ) -> list[tuple[frozenset[str], float]]:
     """Coalitions by size, then by their members' positions in the scenario."""
@@ -445,7 +435,7 @@ def _by_size(
 
 
 def share(
-    scenario_or_loaded: Scenario | LoadedScenario | str | Path,
+    scenario: Scenario,
     methods: Iterable[str] = METHODS,
     *,
     samples: int | None = None,
@@ -457,6 +447,8 @@ def share(
     options: SolveOptions | None = None,
     exact_limit: int = EXACT_LIMIT,
     search_budget: int | None = SEARCH_BUDGET,
+    source: str = "",
+    sha256: str = "",
 ) -> SharingResult:
     """Share the coalition's cost among its members and test each allocation's stability.
 
@@ -472,7 +464,7 @@ def share(
     unavailable and is listed in :attr:`SharingResult.failures`.
 
     Args:
-        scenario_or_loaded: a validated scenario, a loaded workbook or a workbook path.
+        scenario: a validated scenario (:func:`planner.share` also takes a workbook).
         methods: any of :data:`METHODS`.
         samples: permutations for a sampled Shapley value (asks for sampling; with
             ``precision`` too, whichever is reached first stops it).
@@ -487,20 +479,16 @@ def share(
         exact_limit: most members for exhaustive methods.
         search_budget: most coalitions the stability search evaluates per allocation
             beyond ``exact_limit`` members; None for no limit.
+        source: the workbook the scenario came from, for the report's provenance.
+        sha256: that workbook's SHA-256.
 
     Raises:
-        InputError: unusable input, no members, an unknown method, an unusable scheduler,
+        InputError: no members, an unknown method, an unusable scheduler,
             or ``workers``, ``samples``, ``precision`` or ``search_budget`` out of range.
         CoalitionError: the grand coalition or a member alone could not be solved.
     """
     _check_arguments(workers=workers, samples=samples, precision=precision, budget=search_budget)
     started = time.perf_counter()
-    loaded = (
-        load_scenario(scenario_or_loaded)
-        if isinstance(scenario_or_loaded, str | Path)
-        else scenario_or_loaded
-    )
-    scenario = loaded.scenario if isinstance(loaded, LoadedScenario) else loaded
     wanted = _methods(methods)
     if not scenario.members:
         raise InputError(f"scenario {scenario.name} has no members: there is nothing to share")
@@ -516,8 +504,8 @@ def share(
             owned_client.close()
     return game.result(
         seconds=time.perf_counter() - started,
-        source=str(loaded.path) if isinstance(loaded, LoadedScenario) else "",
-        sha256=loaded.sha256 if isinstance(loaded, LoadedScenario) else "",
+        source=source,
+        sha256=sha256,
     )
 
 
@@ -716,184 +704,3 @@ def _failure_reason(error: CoalitionError) -> str:
     first = ", ".join("{" + ", ".join(sorted(f.coalition)) + "}" for f in error.failures[:3])
     more = f" and {count - 3} more" if count > 3 else ""
     return f"needs the cost of {count} coalition(s) whose solve failed: {first}{more}"
-
-
-# ----------------------------------------------------------------------------------------
-# Writing
-
-
-def write_sharing_json(
-    result: SharingResult, path: Path | str, *, inputs: Iterable[Path | str] = ()
-) -> Path:
-    """Write :meth:`SharingResult.to_json` to ``path``, atomically.
-
-    Args:
-        result: what :func:`share` returned.
-        path: the summary's destination.
-        inputs: files that must never be overwritten (the result's own input always is).
-
-    Raises:
-        OutputError: ``path`` is an input or cannot be written.
-    """
-    return save_json(result.to_json(), path, source=result.source, inputs=inputs)
-
-
-def write_sharing_report(
-    result: SharingResult, path: Path | str, *, inputs: Iterable[Path | str] = ()
-) -> Path:
-    """Write the sharing workbook (sheets Sharing, Stability, Coalitions, About), atomically.
-
-    Args:
-        result: what :func:`share` returned.
-        path: the workbook's destination; it must end in ``.xlsx``.
-        inputs: files that must never be overwritten (the result's own input always is).
-
-    Raises:
-        OutputError: ``path`` is not an ``.xlsx`` file, is an input, or cannot be written.
-    """
-    return save_workbook(
-        lambda: build_sharing_workbook(result), path, source=result.source, inputs=inputs
-    )
-
-
-def build_sharing_workbook(result: SharingResult) -> Workbook:
-    """The sharing report as an openpyxl workbook, not yet saved.
-
-    Sheets: **Sharing** (per member: national cost, then each method's cost share, saving
-    and, for sampled values, standard error), **Stability** (per method: verdict, most
-    dissatisfied coalition, its excess, whether every coalition was checked),
-    **Coalitions** (every coalition cost solved) and **About** (the totals, the notes and
-    where the numbers came from). Only formats: every figure is one the result holds.
-    """
-    workbook = Workbook()
-    _sharing_sheet(workbook.active, result)
-    _stability_sheet(workbook.create_sheet("Stability"), result)
-    _coalitions_sheet(workbook.create_sheet("Coalitions"), result)
-    _about_sheet(workbook.create_sheet("About"), result)
-    return workbook
-
-
-def _sharing_sheet(sheet: Worksheet, result: SharingResult) -> None:
-    sheet.title = "Sharing"
-    money = f"({result.currency})"
-    headers = ["country", "name", f"national cost {money}"]
-    notes = {
-        f"national cost {money}": "The member's national-stack cost: the min_cost objective "
-        "(spend plus shortfall penalty) of the member alone, with no trade at all."
-    }
-    columns: list[tuple[str, str]] = []
-    for method, allocation in result.allocations.items():
-        pairs = [("cost", f"{method}: cost share {money}"), ("saving", f"{method}: saving {money}")]
-        if not allocation.exact:
-            pairs.append(("stderr", f"{method}: standard error {money}"))
-        for what, header in pairs:
-            columns.append((method, what))
-            headers.append(header)
-            notes[header] = _COLUMN_NOTES[what].format(method=method)
-    rows = []
-    for member in result.members:
-        row: list[object] = [member, result.names[member], result.national_costs[member]]
-        for method, what in columns:
-            row.append(getattr(result.allocations[method].share(member), what))
-        rows.append(row)
-    formats = {c: MONEY for c in range(2, len(headers))}
-    write_table(sheet, headers, rows, formats, notes)
-
-
-_COLUMN_NOTES = {
-    "cost": "What the member pays of the coalition's cost under {method}.",
-    "saving": "National cost minus the {method} cost share: what the member gains by being "
-    "in the coalition (negative: it pays more than its national stack costs).",
-    "stderr": "Standard error of the sampled {method} value: about 95 % of such estimates lie "
-    "within 1.96 standard errors of the exact value.",
-}
-
-
-def _stability_sheet(sheet: Worksheet, result: SharingResult) -> None:
-    money = f"({result.currency})"
-    headers = [
-        "method",
-        "verdict",
-        "stable",
-        "most dissatisfied coalition",
-        f"its excess {money}",
-        "every coalition checked",
-        "coalitions checked",
-        f"shares' shortfall from the coalition's cost {money}",
-        f"tolerance {money}",
-    ]
-    notes = {
-        "verdict": "stable: the shares add up to the coalition's cost and no coalition of "
-        "members would save by leaving and standing alone. With a search (not every "
-        "coalition checked), it means only that the search found no such coalition.",
-        "most dissatisfied coalition": "The coalition of members with the largest excess.",
-        f"its excess {money}": "What that coalition's members pay under the method minus "
-        "what they would pay standing alone together: positive, they would save by leaving.",
-        f"shares' shortfall from the coalition's cost {money}": "The coalition's cost minus "
-        "the sum of the shares: zero when the shares pay exactly for the coalition (Owen's "
-        "may not: see About).",
-        f"tolerance {money}": "An excess up to this counts as stable (round-off, or the MIP "
-        "gap of a scenario with build decisions).",
-    }
-    rows: list[list[object]] = []
-    for method, check in result.stability.items():
-        rows.append(
-            [
-                method,
-                result.verdict(method),
-                "yes" if result.stable(method) else "no",
-                ", ".join(_ordered(check.coalition, result.members)),
-                check.excess,
-                "yes" if check.exhaustive else "no",
-                check.coalitions_checked,
-                result.efficiency_gap(method),
-                check.tolerance,
-            ]
-        )
-    rows += [[what, f"not computed: {why}"] for what, why in result.unavailable.items()]
-    write_table(sheet, headers, rows, {4: MONEY, 7: MONEY, 8: "0.00E+00"}, notes)
-
-
-def _coalitions_sheet(sheet: Worksheet, result: SharingResult) -> None:
-    money = f"({result.currency})"
-    headers = ["members", "size", f"cost {money}"]
-    rows: list[list[object]] = [
-        [", ".join(_ordered(s, result.members)), len(s), value]
-        for s, value in _by_size(result.coalition_costs, result.members)
-    ]
-    rows += [
-        [", ".join(_ordered(f.coalition, result.members)), len(f.coalition), f"failed: {f.error}"]
-        for f in result.failures
-    ]
-    notes = {
-        f"cost {money}": "The coalition's min_cost objective (spend plus shortfall penalty); "
-        "one member alone: its national stack."
-    }
-    write_table(sheet, headers, rows, {2: MONEY}, notes)
-
-
-def _about_sheet(sheet: Worksheet, result: SharingResult) -> None:
-    money = result.currency
-    rows: list[list[object]] = [
-        ["scenario", result.scenario],
-        [f"coalition cost, all members ({money})", result.coalition_cost],
-        [f"national stacks, summed ({money})", result.national_total],
-        [f"coalition saving ({money})", result.saving],
-    ]
-    for method in result.allocations:
-        rows.append(
-            [f"{method}: coalition cost minus the shares' sum", result.efficiency_gap(method)]
-        )
-    rows += [
-        ["coalitions solved", len(result.coalition_costs)],
-        ["coalitions failed", len(result.failures)],
-        ["seconds", result.seconds],
-        ["input file", result.source or "(none: the scenario was built in Python)"],
-        ["input SHA-256", result.sha256 or "(none)"],
-    ]
-    rows += [["note", note] for note in result.notes]
-    for method, allocation in result.allocations.items():
-        rows += [[f"note on {method}", note] for note in allocation.notes]
-    write_table(sheet, ["item", "value"], rows, {1: MONEY}, {})
-    sheet.auto_filter.ref = None  # a list of facts, not a table to filter
-    wrap_column(sheet, 2, 100)

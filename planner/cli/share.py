@@ -1,9 +1,9 @@
 """The command ``planner share``: who gains what in the coalition, and whether it holds.
 
-It only chains the stages: load the workbook, :func:`planner.sharing.share`, print a compact
-table, write the workbook report and (optionally) the JSON summary. The main CLI registers
-it with ``main.add_command(share)``; this module imports :mod:`planner.cli` only inside the
-command, so ``planner.cli`` may import this module at its top. Exit codes are the main
+It only chains the stages: load the workbook, :func:`planner.share`, print a compact table,
+write the workbook report and (optionally) the JSON summary. The main CLI registers
+it with ``main.add_command(share)``; this module imports :mod:`planner.cli.main` only inside the
+command, so ``planner.cli.main`` may import this module at its top. Exit codes are the main
 CLI's: 2 unusable input, 3 no plan (here also: some coalition's solve failed, listed after
 the outputs are written).
 """
@@ -17,7 +17,8 @@ from typing import Any
 
 import click
 
-from planner.options import (
+from planner.analysis.sharing import METHODS, SEARCH_BUDGET, SharingResult
+from planner.cli.options import (
     Outputs,
     limit_options,
     output_options,
@@ -25,8 +26,7 @@ from planner.options import (
     reports_errors,
     zip_limits,
 )
-from planner.sharing import METHODS, SEARCH_BUDGET, SharingResult
-from planner.workbook import ZipLimits
+from planner.io.reader import ZipLimits
 
 PROGRESS_THRESHOLD = 32
 """Batches of at least this many coalitions show a progress bar (on standard error)."""
@@ -161,10 +161,10 @@ def _share(
     json_path: Path | None,
     limits: ZipLimits,
 ) -> None:
+    from planner.analysis.games import CoalitionError
     from planner.api import load
-    from planner.games import CoalitionError
-    from planner.sharing import share as share_costs
-    from planner.sharing import write_sharing_json, write_sharing_report
+    from planner.api import share as share_costs
+    from planner.io.sharing_report import write_sharing_json, write_sharing_report
 
     outputs = Outputs.choose(scenario, output, json_path, "sharing")
     loaded = load(scenario, limits=limits)

@@ -1,18 +1,19 @@
 """The validated scenario: frozen pydantic models, one per workbook sheet.
 
 Contract of this stage: a :class:`Scenario` is the only thing later stages read. Every
-instance has passed :func:`planner.validate.validate`, so model building never re-checks
+instance has passed :func:`planner.io.validate.validate`, so model building never re-checks
 it: ids are unique, references resolve, numbers are finite and within their bounds.
 
 The column metadata that the reader, the validator and the template share lives in
-:mod:`planner.sheets`; these models are what the rows become.
+:mod:`planner.scenario.sheets`; these models are what the rows become.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -202,3 +203,16 @@ class Scenario(_Frozen):
             "targets": len(self.targets),
             "links": len(self.links),
         }
+
+
+RECORD_MODELS: Final[Mapping[str, tuple[str, type[BaseModel]]]] = {
+    "Countries": ("countries", Country),
+    "Commodities": ("commodities", Commodity),
+    "Resources": ("resources", Resource),
+    "Processes": ("processes", Process),
+    "Recipe": ("recipe", RecipeLine),
+    "Capacity": ("capacity", Capacity),
+    "Targets": ("targets", Target),
+    "Links": ("links", Link),
+}
+"""Each record sheet's :class:`~planner.scenario.schema.Scenario` field and row model."""

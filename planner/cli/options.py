@@ -16,9 +16,9 @@ from typing import Any
 import click
 
 from planner.errors import InputError, PlannerError, Problem
-from planner.files import refuse_overwriting_inputs
-from planner.report import json_text
-from planner.workbook import ZipLimits
+from planner.io.files import refuse_overwriting_inputs
+from planner.io.reader import ZipLimits
+from planner.io.report import json_text
 
 
 class PlannerExit(click.ClickException):

@@ -15,9 +15,9 @@ workbook in which
 - sheets, rows and columns holding a marked cell are unhidden, so every link lands.
 
 Sheet names and headers match the problem's as the reader does: ignoring case and
-surrounding spaces. The copy is written whole or not at all (:func:`~planner.files.atomic_write`)
+surrounding spaces. The copy is written whole or not at all (:func:`~planner.io.files.atomic_write`)
 and never over its input. Every message, id and header on the Errors sheet is written with
-:func:`~planner.xlsx.write_text`, so text from the input never becomes a formula; the user's
+:func:`~planner.io.xlsx.write_text`, so text from the input never becomes a formula; the user's
 own cells, formulas included, are copied as they are.
 
 What the copy cannot keep: the workbook goes through openpyxl, which drops what it does not
@@ -26,7 +26,7 @@ comments and some Excel extensions (for instance data-validation lists stored as
 extensions); charts and pivot tables may lose parts of their formatting. Nothing on the
 user's sheets moves. The note on the Errors sheet's first cell says so, and lists what
 openpyxl reported dropping. The input must already have passed the reader's checks
-(:func:`~planner.workbook.read_workbook`): this stage re-reads it in full.
+(:func:`~planner.io.reader.read_workbook`): this stage re-reads it in full.
 """
 
 from __future__ import annotations
@@ -49,10 +49,9 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.errors import InputError, Problem
-from planner.files import atomic_write
-from planner.sheets import normalise_name
-from planner.workbook import problem_order
-from planner.xlsx import add_note, fit_columns, write_header, write_text, write_value
+from planner.io.files import atomic_write
+from planner.io.xlsx import add_note, fit_columns, write_header, write_text, write_value
+from planner.scenario.sheets import normalise_name, problem_order
 
 ERROR_FILL: Final = PatternFill("solid", fgColor="FFC7CE")
 """Light red, Excel's "Bad" cell style: a cell that must change."""
@@ -280,7 +279,7 @@ def write_annotated(
         source: the user's workbook (.xlsx), already accepted by the reader.
         problems: the errors found in it (e.g. ``InputError.problems``).
         out: where to write the copy; never the input itself.
-        warnings: problems that do not stop a run (e.g. :func:`planner.checks.check`'s).
+        warnings: problems that do not stop a run (e.g. :func:`planner.analysis.checks.check`'s).
 
     Returns:
         The path written.

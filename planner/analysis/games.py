@@ -24,7 +24,8 @@ Conventions:
   number is recorded as a :class:`CoalitionFailure`; a method that needs its value
   raises :class:`CoalitionError`, which lists every failed coalition.
 
-Only ``highspy`` is used for the small LPs of the least core and the nucleolus.
+The small LPs of the least core and the nucleolus go to HiGHS through
+:func:`planner.model.lp.solve_lp`.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ from __future__ import annotations
 import concurrent.futures
 import math
 import multiprocessing
-import os
-import sys
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from planner.errors import NoPlanError
+from planner.model.lp import solve_lp
 
 __all__ = [
     "Allocation",
@@ -741,7 +741,7 @@ class _ExcessProgram:
         col_upper = np.append(np.full(n, np.inf) if upper is None else upper, np.inf)
         objective = np.zeros(n + 1)
         objective[n] = 1.0
-        solution, duals = _solve_lp(objective, col_upper, matrix, lower, upper_rows)
+        solution, duals = solve_lp(objective, col_upper, matrix, lower, upper_rows)
         return solution[:n], float(solution[n]), duals[:m]
 
 
@@ -843,69 +843,6 @@ def _spanned(rows: Floats, basis_rows: Floats) -> npt.NDArray[np.bool_]:
     q = vt[singular > 1e-9 * max(1.0, float(singular[0]))].T
     residual = rows - (rows @ q) @ q.T
     return np.asarray(np.linalg.norm(residual, axis=1) < 1e-9)
-
-
-_banner_silenced = False
-
-
-def _highs() -> Any:
-    """A silent HiGHS instance (the banner it prints once per process goes to /dev/null)."""
-    global _banner_silenced
-    import highspy
-
-    make: Callable[[], Any] = highspy.Highs  # highspy is untyped
-    if _banner_silenced:
-        highs = make()
-    else:
-        highs = _with_stdout_silenced(make)
-        _banner_silenced = True
-    highs.setOptionValue("output_flag", False)
-    return highs
-
-
-def _with_stdout_silenced(make: Callable[[], Any]) -> Any:
-    sys.stdout.flush()
-    try:
-        saved = os.dup(1)
-    except OSError:  # no stdout at all: nothing to protect
-        return make()
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            return make()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def _solve_lp(
-    objective: Floats, col_upper: Floats, matrix: Floats, row_lower: Floats, row_upper: Floats
-) -> tuple[Floats, Floats]:
-    """``min objective @ v`` s.t. ``row_lower <= matrix @ v <= row_upper``, ``v <= col_upper``.
-
-    Columns are otherwise free. Returns the primal solution and the row duals.
-
-    Raises:
-        RuntimeError: HiGHS did not prove optimality (a bug: these LPs always have optima).
-    """
-    import highspy
-
-    highs = _highs()
-    n = len(objective)
-    none = np.array([], dtype=np.int32)
-    highs.addCols(n, objective, np.full(n, -np.inf), col_upper, 0, none, none, np.array([]))
-    rows, cols = np.nonzero(matrix)
-    starts = np.searchsorted(rows, np.arange(matrix.shape[0])).astype(np.int32)
-    highs.addRows(
-        matrix.shape[0], row_lower, row_upper, len(rows), starts,
-        cols.astype(np.int32), matrix[rows, cols],
-    )  # fmt: skip
-    highs.run()
-    status = highs.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise RuntimeError(f"excess LP not solved: {highs.modelStatusToString(status)}")
-    solution = highs.getSolution()
-    return np.array(solution.col_value), np.array(solution.row_dual)
 
 
 # ----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Checks before solving: a valid scenario that cannot do what its user expects.
 
-Contract of this stage: :func:`check` takes a validated :class:`~planner.schema.Scenario`
+Contract of this stage: :func:`check` takes a validated :class:`~planner.scenario.schema.Scenario`
 and returns warnings, as :class:`~planner.errors.Problem` values in domain words, each
 saying what is wrong and how to fix it. It never raises and never changes the scenario; a
 run may go ahead after any of them. The checks are:
@@ -21,8 +21,9 @@ max_new > 0) makes it from inputs that can all exist there, or when a link of th
 links; the coalition's are those of :func:`~planner.model.setting_for`. Amounts are ignored:
 a reachable target may still be missed for lack of capacity, and the solve reports that.
 
-A validated scenario no longer knows its Excel rows. :class:`Locator`, built from the
-:class:`~planner.workbook.RawWorkbook` the scenario was validated from, puts each warning
+A validated scenario no longer knows its Excel rows. A
+:class:`~planner.scenario.locate.Locator`, built from the workbook the scenario was read
+from (:func:`planner.io.validate.locate`), puts each warning
 at its row; without one, warnings name the sheet and column, and their messages name the
 ids, so they still say where to look.
 """
@@ -32,22 +33,18 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from pydantic import BaseModel
 
 from planner.errors import Problem, quoted
-from planner.links import TradeLink
-from planner.model import setting_for
-from planner.schema import Mode, Regime, Role, Scenario, Target
-from planner.sheets import SHEET_BY_NAME
-from planner.validate import RECORD_MODELS, parse_key
-from planner.workbook import RawWorkbook, problem_order
-
-Key = tuple[str, ...]
-"""A record's key values, in the order of its sheet's key columns (:attr:`Sheet.key`)."""
+from planner.model.build import setting_for
+from planner.model.links import TradeLink
+from planner.scenario.locate import Key, Locator
+from planner.scenario.schema import RECORD_MODELS, Mode, Regime, Role, Scenario, Target
+from planner.scenario.sheets import SHEET_BY_NAME, problem_order
 
 Place = tuple[str, str]
 """``(country, commodity)``: a commodity in a country."""
@@ -63,32 +60,6 @@ INFINITE: Final = 1e20
 
 
 # --- where records came from ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Locator:
-    """The Excel row of each record of a validated scenario, found by its key.
-
-    Build it with :meth:`from_raw` from the raw workbook the scenario was validated from.
-    """
-
-    rows: Mapping[tuple[str, Key], int] = field(default_factory=dict)
-    """``(sheet, key) -> Excel row``; the Scenario sheet's key is the setting's name."""
-
-    @classmethod
-    def from_raw(cls, raw: RawWorkbook) -> Locator:
-        """Index every record of ``raw`` by its sheet and key."""
-        rows: dict[tuple[str, Key], int] = {}
-        for name, sheet in raw.sheets.items():
-            for record in sheet.records:
-                key = parse_key(SHEET_BY_NAME[name], record.values)
-                if key is not None:
-                    rows.setdefault((name, key), record.row)  # validation kept the first
-        return cls(rows)
-
-    def row(self, sheet: str, key: Key) -> int | None:
-        """The Excel row of the record of ``sheet`` with ``key``, or None if unknown."""
-        return self.rows.get((sheet, key))
 
 
 @dataclass(frozen=True)

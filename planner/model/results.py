@@ -1,0 +1,294 @@
+"""Result tables: a solved run in, tidy pandas tables out.
+
+Contract of this stage: :func:`tabulate` turns one run's :class:`~planner.model.solve.Solution`
+into a frozen :class:`RunResult` of long-format DataFrames. The figures derived from
+several runs live in :class:`~planner.analysis.compare.Comparison`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from planner.model.build import Setting
+from planner.model.solve import Prices, Solution, Status
+from planner.scenario.schema import Mode, Regime, Scenario
+
+RUN_ORDER: tuple[tuple[Mode, Regime], ...] = tuple(
+    (mode, regime) for mode in Mode for regime in Regime
+)
+"""The six runs, in the order every table and the JSON summary list them."""
+
+TABLE_COLUMNS: dict[str, list[str]] = {
+    "countries": ["country", "name", "member", "cost", "capability", "shortfall"],
+    "deliveries": ["country", "commodity", "target", "delivered", "shortfall", "weight"],
+    "production": ["country", "process", "layer", "activity", "existing", "new", "built"],
+    "trade": ["commodity", "exporter", "importer", "quantity", "unit_cost", "cost", "capacity"],
+    "resources": ["country", "commodity", "used", "available", "unit_cost", "cost"],
+    "prices": ["family", "country", "item", "value", "binding", "may_not_be_unique", "reading"],
+}
+
+
+def table_frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows as the named table, with its columns even when there are no rows."""
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS[name])
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One mode x regime run: its outcome and its tables.
+
+    Attributes:
+        countries: per country in the model: spend (``cost``), capability delivered and
+            shortfall against its targets.
+        deliveries: per target: target amount, delivered, shortfall, weight.
+        production: per (country, process): activity, existing capacity, new capacity and
+            whether a build decision was taken.
+        trade: per link that carries anything: quantity and what the importer pays.
+        resources: per resource row: units used against units available.
+        prices: shadow prices with a plain-language reading.
+    """
+
+    mode: Mode
+    regime: Regime
+    status: Status
+    message: str
+    objective: float | None
+    total_cost: float | None
+    total_capability: float | None
+    total_shortfall: float | None
+    solve_time: float
+    gap: float | None
+    countries: pd.DataFrame
+    deliveries: pd.DataFrame
+    production: pd.DataFrame
+    trade: pd.DataFrame
+    resources: pd.DataFrame
+    prices: pd.DataFrame
+
+    @property
+    def has_plan(self) -> bool:
+        """True when the run found a plan (optimal or time-limited)."""
+        return self.status.has_plan
+
+
+def tabulate(scenario: Scenario, setting: Setting, solution: Solution) -> RunResult:
+    """Turn one run's solution into its tables.
+
+    Shortfall of a target = max(0, amount - delivered): in min_cost it is the unmet part
+    the penalty was paid on; in max_capability it says how far the budget falls short of
+    the target. ``total_cost`` is spend only (no penalty); ``total_capability`` is the
+    unweighted sum of deliveries.
+    """
+    deliveries = _deliveries(scenario, setting, solution)
+    countries = _countries(scenario, setting, solution, deliveries)
+    planned = solution.status.has_plan
+    if planned:
+        plan = (
+            _production(scenario, setting, solution),
+            _trade(setting, solution),
+            _resources(scenario, setting, solution),
+            _prices(scenario, setting, solution.prices),
+        )
+    else:
+        # no plan, no figures: blank rather than zero, so nothing reads as a real result
+        unknown = ["cost", "capability", "shortfall"]
+        countries[unknown] = countries[unknown].astype(float) * float("nan")
+        deliveries[["delivered", "shortfall"]] = float("nan")
+        empty = [table_frame(name, []) for name in ("production", "trade", "resources", "prices")]
+        plan = (empty[0], empty[1], empty[2], empty[3])
+
+    def total(frame: pd.DataFrame, column: str) -> float | None:
+        return float(frame[column].sum()) if planned else None
+
+    return RunResult(
+        setting.mode,
+        setting.regime,
+        solution.status,
+        solution.message,
+        solution.objective if planned else None,
+        total(countries, "cost"),
+        total(deliveries, "delivered"),
+        total(deliveries, "shortfall"),
+        solution.solve_time,
+        solution.gap if planned else None,
+        countries,
+        deliveries,
+        *plan,
+    )
+
+
+def _deliveries(scenario: Scenario, setting: Setting, solution: Solution) -> pd.DataFrame:
+    members = set(setting.members)
+    rows = []
+    for target in scenario.targets:
+        if target.country not in members:
+            continue
+        delivered = solution.deliver.get((target.country, target.commodity), 0.0)
+        rows.append(
+            {
+                "country": target.country,
+                "commodity": target.commodity,
+                "target": target.amount,
+                "delivered": delivered,
+                "shortfall": max(0.0, target.amount - delivered),
+                "weight": target.weight,
+            }
+        )
+    return table_frame("deliveries", rows)
+
+
+def _countries(
+    scenario: Scenario, setting: Setting, solution: Solution, deliveries: pd.DataFrame
+) -> pd.DataFrame:
+    by_country = deliveries.groupby("country")[["delivered", "shortfall"]].sum()
+    rows = []
+    for country in setting.countries:
+        info = scenario.country_by_id[country]
+        got = by_country.loc[country] if country in by_country.index else None
+        rows.append(
+            {
+                "country": country,
+                "name": info.name,
+                "member": info.member and country in setting.members,
+                "cost": solution.spend.get(country, 0.0),
+                "capability": 0.0 if got is None else got["delivered"],
+                "shortfall": 0.0 if got is None else got["shortfall"],
+            }
+        )
+    return table_frame("countries", rows)
+
+
+def _production(scenario: Scenario, setting: Setting, solution: Solution) -> pd.DataFrame:
+    in_model = set(setting.countries)
+    rows = []
+    for row in scenario.capacity:
+        if row.country not in in_model:
+            continue
+        key = (row.country, row.process)
+        rows.append(
+            {
+                "country": row.country,
+                "process": row.process,
+                "layer": scenario.process_by_id[row.process].layer,
+                "activity": solution.act.get(key, 0.0),
+                "existing": row.existing,
+                "new": solution.new.get(key, 0.0),
+                "built": solution.build.get(key, 1.0 if solution.new.get(key) else 0.0) > 0.5,
+            }
+        )
+    return table_frame("production", rows)
+
+
+def _trade(setting: Setting, solution: Solution) -> pd.DataFrame:
+    rows = []
+    for link in setting.links:
+        quantity = solution.ship.get(link.key, 0.0)
+        if quantity <= 0:
+            continue
+        rows.append(
+            {
+                "commodity": link.commodity,
+                "exporter": link.exporter,
+                "importer": link.importer,
+                "quantity": quantity,
+                "unit_cost": link.cost,
+                "cost": quantity * link.cost,
+                "capacity": link.capacity,
+            }
+        )
+    return table_frame("trade", rows)
+
+
+def _resources(scenario: Scenario, setting: Setting, solution: Solution) -> pd.DataFrame:
+    in_model = set(setting.countries)
+    rows = [
+        {
+            "country": row.country,
+            "commodity": row.commodity,
+            "used": solution.use.get((row.country, row.commodity), 0.0),
+            "available": row.available,
+            "unit_cost": row.cost,
+            "cost": row.cost * solution.use.get((row.country, row.commodity), 0.0),
+        }
+        for row in scenario.resources
+        if row.country in in_model
+    ]
+    return table_frame("resources", rows)
+
+
+_FAMILIES = {
+    "balance": ("commodity", "one more unit of `{item}` in `{country}`"),
+    "resource": ("resource", "one more unit of `{item}` available in `{country}`"),
+    "capacity": ("capacity", "one more unit of existing `{item}` capacity in `{country}`"),
+    "new_limit": ("new capacity limit", "room for one more unit of new `{item}` in `{country}`"),
+    "link": ("link capacity", "one more unit of `{item}` capacity on the link `{country}`"),
+    "budget": ("budget", "one more {currency} of budget for `{country}`"),
+    "target": ("target", "one more unit of the `{item}` target of `{country}`"),
+}
+
+
+def _locate(family: str, key: Any) -> tuple[str, str]:
+    """(country, item) of a price key: links read ``exporter->importer``."""
+    if family == "budget":
+        return str(key), "budget"
+    if family == "link":
+        commodity, exporter, importer = key
+        return f"{exporter}->{importer}", commodity
+    return key[0], key[1]
+
+
+def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFrame:
+    """Shadow prices with a plain-language reading.
+
+    ``value`` is the objective's improvement per extra unit (money saved in min_cost,
+    capability gained in max_capability), except for targets, where it is what one more
+    unit of target costs. A price flagged ``may_not_be_unique`` belongs to a binding
+    constraint of a degenerate LP: another, equally valid, dual solution may give it
+    another value.
+    """
+    if setting.regime is Regime.NATIONAL:
+        whose = "national stacks'"
+    else:
+        whose = f"{setting.regime.value} regime's"
+    if setting.mode is Mode.MIN_COST:
+        effect = "lower the {whose} cost by {value:.4g} {currency}"
+    else:
+        effect = "raise the {whose} capability by {value:.4g}"
+    tables: dict[str, dict[Any, float]] = {
+        "balance": prices.balance,
+        "resource": prices.resource,
+        "capacity": prices.capacity,
+        "new_limit": prices.new_limit,
+        "link": prices.link,
+        "budget": prices.budget,
+        "target": prices.target,
+    }
+    rows = []
+    for family, values in tables.items():
+        label, subject = _FAMILIES[family]
+        for key, value in values.items():
+            country, item = _locate(family, key)
+            binding = (family, key if isinstance(key, tuple) else (key,)) in prices.tight
+            text = subject.format(item=item, country=country, currency=scenario.currency)
+            if family == "target":
+                verb = f"cost {value:.4g} {scenario.currency}"
+            elif value:
+                verb = effect.format(whose=whose, value=value, currency=scenario.currency)
+            else:
+                verb = "change nothing"
+            reading = f"{text} would {verb}"
+            rows.append(
+                {
+                    "family": label,
+                    "country": country,
+                    "item": item,
+                    "value": value,
+                    "binding": binding or family == "target",
+                    "may_not_be_unique": binding and prices.degenerate,
+                    "reading": reading[0].upper() + reading[1:],
+                }
+            )
+    return table_frame("prices", rows)
