@@ -57,6 +57,10 @@ Readings (where DESIGN.md or docs/model.md leaves room, the most literal one):
 - The second stage of max_capability holds the first stage's value exactly, relaxed by a
   relative 1e-9, then 1e-6, only where HiGHS finds the exact hold infeasible through
   round-off (docs/model.md's rule); an optimum below 1e-9 is not held.
+- Status: ``optimal``, ``infeasible``, ``unbounded`` (HiGHS is asked again without presolve
+  when it can only say "infeasible or unbounded") or ``error``; no time limit is set, so
+  never ``time_limit``. National stacks take the first status of a member that is not
+  optimal, and then have no figures.
 - Lag figures: a member uses no generation in a period where its processes consume
   nothing that has a generation; ``generations_behind`` and ``node_gap_years`` may be
   negative where a member uses a generation newer than the period's frontier. Ranks count
@@ -409,6 +413,14 @@ def read_builds(
     return builds
 
 
+def read_generations(tables: Tables) -> dict[str, float]:
+    """Generation -> frontier_year (unique, so the ranking is strict)."""
+    rows = records(tables, "Generations")
+    frontier = {str(g["generation"]): float(g["frontier_year"]) for g in rows}
+    assert len(set(frontier.values())) == len(frontier), "Generations: frontier_year repeats"
+    return frontier
+
+
 def read_world(tables: Tables) -> World:
     """The whole scenario, read from plain tables."""
     settings = read_settings(tables)
@@ -435,9 +447,7 @@ def read_world(tables: Tables) -> World:
         targets=by_period(tables, "Targets", periods),
         links=links,
         builds=read_builds(capacity, windows, periods, horizon_end),
-        frontier={
-            str(g["generation"]): float(g["frontier_year"]) for g in records(tables, "Generations")
-        },
+        frontier=read_generations(tables),
         learning={str(r["process"]): r for r in records(tables, "Learning")},
         initial={
             (str(r["country"]), str(r["process"])): float(r["initial"])
@@ -530,6 +540,10 @@ class Lp:
             highs.changeColsIntegrality(len(ints), ints, kinds)
         highs.run()
         status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+            highs.setOptionValue("presolve", "off")  # then HiGHS says which of the two
+            highs.run()
+            status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return "optimal", list(highs.getSolution().col_value)
         if status == highspy.HighsModelStatus.kInfeasible:
@@ -591,7 +605,7 @@ class Staircase:
 
 def staircase(rule: Row, lowest: float) -> Staircase:
     """Segments ``k`` from kmin to kmax, ``B_k = reference 2^(k/q)``, ``m_k = PR^(k/q)``."""
-    q = int(rule["steps_per_doubling"])
+    q = whole(rule["steps_per_doubling"], "steps_per_doubling")
     reference = float(rule["reference"])
     ratio = float(rule["progress_ratio"])
     assert 0 < ratio <= 1 and reference > 0 and q >= 1, rule

@@ -282,6 +282,36 @@ def test_an_export_ban_from_a_period_on() -> None:
     assert [p.cost for p in outcomes["coalition"].periods] == pytest.approx([1.5, 5, 5])
 
 
+def test_period_rows_override_cell_by_cell_and_keys_exist_only_where_named() -> None:
+    """make is built in 2026 only (its 2027 row has no max_new; make2's window closed in
+    2025, so its free builds never exist); 3 new at 2 = 6 serve 2026 and 2027. ore costs 1
+    in 2026 and, by its 2027 row, 3 in 2027 (10 still available from the blank row):
+    2 + 9. In 2028 make has no row and cannot run on its 2026 build; make2's 2028 row runs
+    its existing 1 at 5, plus ore at 1. Objective 6 + 2 + 9 + 6 = 23, no shortfall;
+    spend per period 8, 9, 6; capability 2 + 3 + 1.
+    """
+    outcome = reference(cases.period_columns(), "min_cost", "national")
+    assert outcome.objective == pytest.approx(23)
+    assert [p.cost for p in outcome.periods] == pytest.approx([8, 9, 6])
+    assert [p.capability for p in outcome.periods] == pytest.approx([2, 3, 1])
+    assert outcome.total_shortfall == pytest.approx(0)
+    assert set(outcome.new_capacity) == {("A", "make", "2026")}
+
+
+@pytest.mark.parametrize(("target", "lag"), [(300, (1, 9)), (50, (0, 0))])
+def test_a_generation_is_used_from_one_percent_of_use(
+    target: float, lag: tuple[int, float]
+) -> None:
+    """The new generation's one free chip is used first; the rest are old chips. With a
+    target of 300 the new chip is 1/300 < 1% of A's use of chips: A uses only the old
+    generation, one behind the frontier (new, 2029 <= 2030), 2029 - 2020 = 9 years. With 50
+    it is 2%: A uses the new one, 0 behind."""
+    outcome = reference(cases.one_percent_use(target), "min_cost", "national")
+    assert outcome.objective == pytest.approx(target - 1)
+    (entry,) = outcome.lags
+    assert (entry.period, entry.generations_behind, entry.node_gap_years) == ("y2030", *lag)
+
+
 # Learning.
 
 
@@ -378,3 +408,35 @@ def test_one_period_learning_is_v1_with_scaled_costs() -> None:
     assert learning_figures(learnt["national"]) == [
         (("A",), "1", pytest.approx(30), pytest.approx(0.5**0.5))
     ]
+
+
+def test_learning_under_a_budget() -> None:
+    """max_capability on the shared loop with a budget of 160 a year each.
+
+    National: A builds 160 / 16 = 10 at x2, then at experience 20 (x1) 160 / 8 = 20:
+    capability 30 each, 60, spend 640. Coalition: 320 at x1 buys 40, experience 60 (x0.5)
+    then buys 320 / 4 = 80: capability 120; the budget binds in both years, spend 640
+    (reaching 80 for x0.25 would need 60 built in 2026, 480 > 320).
+    """
+    outcomes = run(cases.learning_loop(budget=160), mode="max_capability")
+    assert [o.objective for o in outcomes.values()] == pytest.approx([60, 120, 120])
+    assert [o.total_cost for o in outcomes.values()] == pytest.approx([640, 640, 640])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t["Experience"].clear(), "no experience"),
+        (lambda t: t["Commodities"][0].update(world_price=1), "world price"),
+        (lambda t: t["Targets"][0].update(period=2040), "names no Periods row"),
+    ],
+)
+def test_what_the_contract_forbids_is_asserted(
+    edit: Callable[[Tables], None], message: str
+) -> None:
+    """A learning pool without experience, a world price on a capability, a period that
+    names no Periods row."""
+    tables = cases.learning_loop()
+    edit(tables)
+    with pytest.raises(AssertionError, match=message):
+        reference(tables, "min_cost", "coalition")

@@ -39,7 +39,7 @@ def process_rows(recipe: Recipe, **windows: Mapping[str, object]) -> list[dict[s
     return [{"process": p, **windows.get(p, {})} for p in recipe]
 
 
-def member_rows(*countries: str, **budgets: float) -> list[dict[str, object]]:
+def member_rows(*countries: str, **budgets: float | None) -> list[dict[str, object]]:
     """Countries rows, every one a member, with optional budgets."""
     return [{"country": c, "member": True, "budget": budgets.get(c)} for c in countries]
 
@@ -276,6 +276,87 @@ def export_ban() -> Tables:
     }
 
 
+ORE_STACK = {"make": {"ore": -1.0, "cap": 1.0}, "make2": {"ore": -1.0, "cap": 1.0}}
+
+
+def period_columns() -> Tables:
+    """Member A; periods 2026, 2027 and 2028 (one year each); penalty 100.
+
+    ``make`` and ``make2``: 1 ore -> 1 cap. ore: 10 a year at 1 (blank-period row), cost 3
+    in 2027 (its period row leaves ``available`` blank). make has Capacity rows for 2026 (up
+    to 10 new at new_cost 2, no lifetime) and 2027 (no new capacity), none for 2028. make2
+    (available until 2025): a blank-period row with up to 10 new at new_cost 0, and a 2028
+    row with existing 1 at activity cost 5. Targets only by period: 2 in 2026, 3 in 2027, 1
+    in 2028.
+    """
+    return {
+        "Scenario": scenario_rows("period_columns", shortfall_penalty=100),
+        "Countries": member_rows("A"),
+        "Commodities": [
+            {"commodity": "ore", "kind": "resource"},
+            {"commodity": "cap", "kind": "capability"},
+        ],
+        "Resources": [
+            {"country": "A", "commodity": "ore", "available": 10, "cost": 1},
+            {"country": "A", "commodity": "ore", "period": 2027, "cost": 3},
+        ],
+        "Processes": process_rows(ORE_STACK, make2={"available_until": 2025}),
+        "Recipe": recipe_rows(ORE_STACK),
+        "Capacity": [
+            {"country": "A", "process": "make", "period": 2026, "max_new": 10, "new_cost": 2},
+            {"country": "A", "process": "make", "period": 2027},
+            {"country": "A", "process": "make2", "max_new": 10},
+            {"country": "A", "process": "make2", "period": 2028, "existing": 1, "cost": 5},
+        ],
+        "Targets": [
+            {"country": "A", "commodity": "cap", "period": year, "amount": amount}
+            for year, amount in ((2026, 2), (2027, 3), (2028, 1))
+        ],
+        "Periods": period_rows(2026, 2027, 2028),
+    }
+
+
+OLD_NEW = {
+    "fab_old": {"chip_old": 1.0},
+    "fab_new": {"chip_new": 1.0},
+    "train_old": {"chip_old": -1.0, "cap": 1.0},
+    "train_new": {"chip_new": -1.0, "cap": 1.0},
+}
+
+
+def one_percent_use(target: float) -> Tables:
+    """Member A, one period in 2030; generations ``old`` (frontier 2020) and ``new`` (2029).
+
+    fab_old makes chip_old (old) at 1, existing 1000; fab_new makes chip_new (new) at 0,
+    existing 1; train_old and train_new turn a chip into cap, existing 1000 each. Target
+    ``target``.
+    """
+    capacity = [
+        {"country": "A", "process": "fab_old", "existing": 1000, "cost": 1},
+        {"country": "A", "process": "fab_new", "existing": 1},
+        {"country": "A", "process": "train_old", "existing": 1000},
+        {"country": "A", "process": "train_new", "existing": 1000},
+    ]
+    return {
+        "Scenario": scenario_rows("one_percent_use"),
+        "Countries": member_rows("A"),
+        "Commodities": [
+            {"commodity": "chip_old", "kind": "product", "generation": "old"},
+            {"commodity": "chip_new", "kind": "product", "generation": "new"},
+            {"commodity": "cap", "kind": "capability"},
+        ],
+        "Processes": process_rows(OLD_NEW),
+        "Recipe": recipe_rows(OLD_NEW),
+        "Capacity": capacity,
+        "Targets": [{"country": "A", "commodity": "cap", "amount": target}],
+        "Periods": [{"period": "y2030", "year": 2030}],
+        "Generations": [
+            {"generation": "old", "frontier_year": 2020},
+            {"generation": "new", "frontier_year": 2029},
+        ],
+    }
+
+
 # Learning.
 
 
@@ -285,16 +366,18 @@ def learning_loop(
     pool: str = "regime",
     initial: float = 10.0,
     max_doublings: float | None = None,
+    budget: float | None = None,
 ) -> Tables:
     """The shared learning loop. Members A and B; periods 2026 and 2027 (one year each).
 
     ``make`` in A and B: up to 100 new at new_cost 8, lifetime 1 year, no existing. Learning:
     progress ratio 0.5, reference 20, driver builds on new_cost, ``pool``, ``spillover``,
-    ``max_doublings``. Experience ``initial`` each. Targets 10 per year each.
+    ``max_doublings``. Experience ``initial`` each. Targets 10 per year each; ``budget`` per
+    year each.
     """
     return {
         "Scenario": scenario_rows("learning_loop"),
-        "Countries": member_rows("A", "B"),
+        "Countries": member_rows("A", "B", A=budget, B=budget),
         "Commodities": [{"commodity": "cap", "kind": "capability"}],
         "Processes": process_rows(MAKE),
         "Recipe": recipe_rows(MAKE),
