@@ -26,7 +26,7 @@ from planner.analysis.sharing import METHODS, SharingResult
 from planner.analysis.sharing import share as share_costs
 from planner.errors import InputError
 from planner.io.annotate import write_annotated
-from planner.io.files import refuse_overwriting_inputs
+from planner.io.files import check_destination
 from planner.io.reader import ZipLimits, read_workbook
 from planner.io.validate import LoadedScenario, locate, validate
 from planner.model.build import build, setting_for
@@ -55,7 +55,7 @@ def load(
         InputError: the file is unusable or the scenario is invalid (every problem at once).
     """
     if annotate is not None:
-        refuse_overwriting_inputs(Path(annotate), (Path(path),))
+        check_destination(Path(annotate), (Path(path),))
     raw = read_workbook(path, limits=limits)
     try:
         scenario = validate(raw)

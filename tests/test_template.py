@@ -205,10 +205,19 @@ def test_readme_explains_sheets_workflow_and_conventions(book: Any) -> None:
     assert text.index("Countries and Commodities first") < text.index("Processes, then Recipe")
 
 
-def test_writing_again_replaces_the_file(tmp_path: Path) -> None:
+def test_an_existing_file_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(b"a filled-in workbook")
+    with pytest.raises(OutputError, match="--force"):
+        write_template(path)
+    assert path.read_bytes() == b"a filled-in workbook"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]
+
+
+def test_force_replaces_the_file(tmp_path: Path) -> None:
     path = tmp_path / "t.xlsx"
     path.write_bytes(b"an old file")
-    assert write_template(path) == path
+    assert write_template(path, force=True) == path
     assert zipfile.is_zipfile(path)
     assert [p.name for p in tmp_path.iterdir()] == ["t.xlsx"]
 

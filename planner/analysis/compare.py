@@ -202,7 +202,16 @@ class Comparison:
 
     def tables(self, name: str) -> pd.DataFrame:
         """One of the per-run tables (``production``, ``trade``, ``resources``, ``prices``,
-        ``deliveries``) stacked over every run, with ``mode`` and ``regime`` columns."""
+        ``deliveries``, ``countries``) stacked over every run, with ``mode`` and ``regime``
+        columns.
+
+        Raises:
+            ValueError: ``name`` is not one of the tables; the message lists them.
+        """
+        if name not in TABLE_COLUMNS:
+            raise ValueError(
+                f"no table named {name!r}; the tables are {', '.join(sorted(TABLE_COLUMNS))}"
+            )
         frames = []
         for key in RUN_ORDER:
             run = self.runs.get(key)

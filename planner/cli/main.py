@@ -57,12 +57,16 @@ def _unwind_on_terminate() -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a file already at PATH.")
 @reports_errors
-def template(path: Path) -> None:
-    """Write an empty scenario workbook to PATH, with notes and drop-down lists."""
+def template(path: Path, force: bool) -> None:
+    """Write an empty scenario workbook to PATH, with notes and drop-down lists.
+
+    A file already at PATH is left alone (exit code 2) unless --force is given.
+    """
     from planner.io.template import write_template
 
-    write_template(path)
+    write_template(path, force=force)
     click.echo(f"wrote {path}")
 
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from planner.errors import InputError, PlannerError, Problem
-from planner.io.files import refuse_overwriting_inputs
+from planner.errors import InputError, OutputError, PlannerError, Problem
+from planner.io.files import check_destination
 from planner.io.reader import ZipLimits
 from planner.io.report import json_text
 
@@ -144,13 +144,22 @@ class Outputs:
         """The outputs of a command run on ``scenario``; the workbook defaults to
         ``<scenario stem>-<kind>.xlsx`` in the current folder.
 
+        Every output is checked here, before the command reads or solves anything, with
+        the checks the final write makes (:func:`~planner.io.files.check_destination`).
+
         Raises:
-            OutputError: an output is the input workbook.
+            OutputError: the workbook's path does not end in ``.xlsx``; an output is the
+                input workbook, is in a folder that does not exist, or is open in a
+                spreadsheet program.
         """
         outputs = cls(output or Path.cwd() / f"{scenario.stem}-{kind}.xlsx", json_path, scenario)
+        if outputs.report.suffix.lower() != ".xlsx":
+            raise OutputError(
+                f"{outputs.report}: the report is an Excel workbook; give a path ending in .xlsx"
+            )
         for path in (outputs.report, None if outputs.to_stdout else json_path):
             if path is not None:
-                refuse_overwriting_inputs(path, (scenario,))
+                check_destination(path, (scenario,))
         return outputs
 
     @property

@@ -50,9 +50,13 @@ def refuse_overwriting_inputs(out: Path, inputs: Iterable[Path]) -> None:
             )
 
 
-def _check_destination(out: Path, inputs: Iterable[Path]) -> None:
+def check_destination(out: Path, inputs: Iterable[Path] = ()) -> None:
     """Raise :class:`OutputError` unless ``out`` may be written: not an input, in a folder
-    that exists, and not open in a spreadsheet program."""
+    that exists, and not open in a spreadsheet program.
+
+    Commands call it on every output before any solve, so a refused path costs no work;
+    :func:`atomic_write` calls it again when it writes.
+    """
     refuse_overwriting_inputs(out, inputs)
     if not out.parent.is_dir():
         raise OutputError(f"{out}: the folder {out.parent} does not exist")
@@ -80,7 +84,7 @@ def atomic_write(
             its folder cannot be written.
     """
     out = Path(path)
-    _check_destination(out, inputs)
+    check_destination(out, inputs)
     try:
         fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=out.parent)
     except OSError as exc:

@@ -58,22 +58,29 @@ _TEXT_WIDTH = 24
 _README_WIDTHS = {"A": 24, "B": 100}
 
 
-def write_template(path: Path | str) -> Path:
-    """Write the empty scenario workbook to ``path`` (replacing any file there).
+def write_template(path: Path | str, *, force: bool = False) -> Path:
+    """Write the empty scenario workbook to ``path``.
 
     Args:
         path: where to write; must end in ``.xlsx``.
+        force: replace a file already at ``path`` (by default such a file is refused: it
+            may be a filled-in workbook).
 
     Returns:
         The path written.
 
     Raises:
-        OutputError: the path does not end in ``.xlsx``, its folder does not exist, or
-            the file is open in a spreadsheet program.
+        OutputError: the path does not end in ``.xlsx``, a file is there and ``force`` is
+            false, its folder does not exist, or the file is open in a spreadsheet program.
     """
     out = Path(path)
     if out.suffix.lower() != ".xlsx":
         raise OutputError(f"{out}: a scenario workbook is an .xlsx file; end the path in .xlsx")
+    if out.exists() and not force:
+        raise OutputError(
+            f"{out}: a file is already there (perhaps a filled-in workbook); it was left as it "
+            "is. Choose another path, or pass --force to replace it with an empty template"
+        )
     workbook = build_template()
     return atomic_write(out, workbook.save)
 
