@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.analysis.checks import check
-from planner.analysis.compare import Comparison
+from planner.analysis.compare import TIMESTAMP, Comparison
 from planner.analysis.sharing import METHODS, SharingResult
 from planner.analysis.sharing import share as share_costs
 from planner.errors import InputError
@@ -115,7 +115,7 @@ def run(
     wanted = {(Mode(m), Regime(r)) for m in modes for r in regimes}
     started = datetime.now(UTC)
     runs = {key: run_one(scenario, key[0], key[1], options) for key in RUN_ORDER if key in wanted}
-    ran_at = started.isoformat(timespec="seconds")
+    ran_at = started.strftime(TIMESTAMP)
     return Comparison(scenario, runs, sha256=sha256, source=path, solver=versions(), ran_at=ran_at)
 
 

@@ -120,12 +120,12 @@ def test_an_invalid_scenario_exits_2_naming_sheet_row_and_column(tmp_path: Path)
 
 def test_warnings_are_printed_before_the_problems_that_stop_validation(tmp_path: Path) -> None:
     tables = minimal_scenario_tables()
-    tables["Notes"] = [["anything"]]
+    tables["Scratch"] = [["anything"]]
     add_row(tables, "Countries", {"country": "Z", "member": "maybe"})
     path = write_workbook(tmp_path / "s.xlsx", tables)
     code, _, err = invoke("validate", path)
     assert code == 2
-    warning, error = err.index("warning: Notes"), err.index("error:")
+    warning, error = err.index("warning: Scratch"), err.index("error:")
     assert warning < error
     assert "column `member`" in err
 
@@ -182,3 +182,21 @@ def test_validate_annotate_writes_the_marked_copy_and_says_where(tmp_path: Path)
     assert book.sheetnames[0] == "Errors"
     assert book["Capacity"]["D2"].comment is not None
     assert digest(path) == before
+
+
+def test_run_prints_a_few_warnings_in_full_and_the_command_that_lists_them_all(
+    tmp_path: Path,
+) -> None:
+    tables = minimal_scenario_tables()
+    for k in range(5):
+        tables[f"Scratch {k}"] = [["working"]]
+    tables["Sources"] = [["where the figures come from"]]  # the user's own: no warning
+    scenario = write_workbook(tmp_path / "s.xlsx", tables)
+    code, _, err = invoke("run", scenario, "-o", tmp_path / "r.xlsx")
+    assert code == 0
+    warnings = [line for line in err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 3
+    assert all(w.endswith("ignored") for w in warnings[:2])  # whole, not cut short
+    assert "(1 on Scratch 2, 1 on Scratch 3, 1 on Scratch 4, 1 on Targets)" in warnings[2]
+    assert "and 4 more" in warnings[2] and f"`planner validate {scenario}`" in warnings[2]
+    assert "Sources" not in err

@@ -310,6 +310,9 @@ def test_provenance_says_when_the_runs_were_solved(comparison: Comparison) -> No
     assert comparison.ran_at
     assert items["runs solved (UTC)"] == comparison.ran_at
     assert items["report written (UTC)"] == later.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # One format for every time recorded: UTC, to the second, ending in Z.
+    solved = datetime.strptime(comparison.ran_at, "%Y-%m-%dT%H:%M:%SZ")
+    assert abs(solved.replace(tzinfo=UTC) - datetime.now(UTC)) < timedelta(hours=1)
 
 
 def test_provenance_names_the_input_file_and_its_hash(tmp_path: Path) -> None:

@@ -239,9 +239,14 @@ def test_a_value_under_no_header_is_an_error(tmp_path: Path) -> None:
     assert "cell F3" in raw.errors[0].message
 
 
-def test_an_unknown_sheet_is_a_warning_but_the_template_read_me_is_not(tmp_path: Path) -> None:
+def test_an_unknown_sheet_is_a_warning_but_the_users_own_sheets_are_not(tmp_path: Path) -> None:
+    """The template's Read me, a Sources sheet, and sheets named like note columns
+    (``#...``, ``note...``) are the user's own: no warning."""
     tables = minimal_scenario_tables()
     tables["Read me"] = [["How to fill this workbook"]]
+    tables[" SOURCES "] = [["where the figures come from"]]
+    tables["# scratch"] = [["working"]]
+    tables["Notes 2026"] = [["to do"]]
     tables["Scratch"] = [["anything"]]
     loaded = load_scenario(write_workbook(tmp_path / "s.xlsx", tables))
     assert where(loaded.warnings) == [("Scratch", None, "")]

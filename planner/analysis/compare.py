@@ -16,6 +16,9 @@ import pandas as pd
 from planner.model.results import RUN_ORDER, TABLE_COLUMNS, RunResult, table_frame
 from planner.scenario.schema import Mode, Regime, Scenario
 
+TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
+"""How every time the planner records is written: UTC, ISO 8601, to the second."""
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -27,7 +30,7 @@ class Comparison:
         sha256: the input workbook's SHA-256, when it came from a file.
         source: the input's path, when it came from a file.
         solver: versions of the planner, PuLP, HiGHS and Python that produced it.
-        ran_at: when the runs were solved (UTC, ISO 8601).
+        ran_at: when the runs were solved (UTC, :data:`TIMESTAMP`).
     """
 
     scenario: Scenario
@@ -234,7 +237,7 @@ class Comparison:
         return [r for r in self.runs.values() if not r.has_plan]
 
     def to_json(self) -> dict[str, Any]:
-        """The machine-readable summary of DESIGN.md (``planner run --json``)."""
+        """The machine-readable summary of docs/model.md (``planner run --json``)."""
         runs = []
         for key in RUN_ORDER:
             run = self.runs.get(key)

@@ -20,6 +20,7 @@ from planner.analysis.compare import Comparison
 from planner.api import load
 from planner.api import run as run_scenario
 from planner.cli.options import (
+    WARNINGS_SHOWN,
     Outputs,
     limit_options,
     output_options,
@@ -133,7 +134,7 @@ def run(
 
     outputs = Outputs.choose(scenario, output, json_path, "report")
     loaded = load(scenario, limits=zip_limits(limits))
-    print_warnings(loaded.warnings, limit=3, source=scenario)
+    print_warnings(loaded.warnings, limit=WARNINGS_SHOWN, source=scenario)
     modes = tuple(Mode) if mode == "both" else (Mode(mode),)
     comparison = run_scenario(
         loaded, modes=modes, options=SolveOptions(time_limit=time_limit, gap=gap)

@@ -7,6 +7,7 @@ exit code through :func:`reports_errors`; commands that read a workbook take
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
@@ -108,24 +109,24 @@ def output_options[**P, R](kind: str) -> Callable[[Callable[P, R]], Callable[P, 
 def print_warnings(
     problems: tuple[Problem, ...], *, limit: int | None = None, source: Path
 ) -> None:
-    """Print warnings to stderr; with ``limit``, only the first few, each shortened, and
-    where to read them all."""
+    """Print warnings to stderr; with ``limit``, only the first few (each in full), then how
+    many more there are, on which sheets, and the command that lists them all."""
     shown = problems if limit is None else problems[:limit]
     for problem in shown:
-        text = str(problem)
-        if limit is not None and len(text) > _SHORT:
-            text = text[: _SHORT - 1] + "…"
-        click.echo(f"warning: {text}", err=True)
-    if len(shown) < len(problems):
+        click.echo(f"warning: {problem}", err=True)
+    rest = problems[len(shown) :]
+    if rest:
+        sheets = Counter(p.sheet or "workbook" for p in rest)
+        where = ", ".join(f"{n} on {sheet}" for sheet, n in sheets.items())
         click.echo(
-            f"warning: … and {len(problems) - len(shown)} more; `planner validate {source}` "
-            "lists them all in full",
+            f"warning: … and {len(rest)} more ({where}); `planner validate {source}` "
+            "lists them all",
             err=True,
         )
 
 
-_SHORT = 240
-"""Longest warning printed in full where only the first few are shown."""
+WARNINGS_SHOWN = 2
+"""Warnings ``run`` and ``share`` print in full before they solve; ``validate`` prints all."""
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ import click
 
 from planner.analysis.sharing import METHODS, SEARCH_BUDGET, SharingResult
 from planner.cli.options import (
+    WARNINGS_SHOWN,
     Outputs,
     limit_options,
     output_options,
@@ -168,7 +169,7 @@ def _share(
 
     outputs = Outputs.choose(scenario, output, json_path, "sharing")
     loaded = load(scenario, limits=limits)
-    print_warnings(loaded.warnings, limit=3, source=scenario)
+    print_warnings(loaded.warnings, limit=WARNINGS_SHOWN, source=scenario)
     members = len(loaded.scenario.members)
     progress = _Progress()
     try:

@@ -14,7 +14,8 @@ unknown columns, header cells showing an error, values under no header, merged c
 with single cells (formulas without a saved result, error values such as
 ``#DIV/0!``, stored values that cannot be read) are collected in :attr:`RawWorkbook.errors`,
 never raised here: validation reports them together with its own. A cell behind such a
-problem holds :data:`UNREADABLE`. Unknown sheets, and hidden sheets, rows and columns
+problem holds :data:`UNREADABLE`. Unknown sheets (but not the template's own, a
+``Sources`` sheet, or one named ``#...`` or ``note...``), and hidden sheets, rows and columns
 (which are read like any other), are :attr:`RawWorkbook.warnings`.
 
 Nothing here executes or evaluates anything from the file, and what it costs to read is
@@ -65,7 +66,7 @@ from planner.scenario.sheets import (
     closest,
     is_blank,
     is_note_column,
-    normalise_name,
+    is_note_sheet,
     problem_order,
     sheet_named,
     strip_text,
@@ -93,9 +94,6 @@ RawValue = str | int | float | bool | dt.datetime | dt.date | dt.time | dt.timed
 
 CellValue = RawValue | Unreadable
 """A record's value: a raw value, or :data:`UNREADABLE`."""
-
-TEMPLATE_SHEETS: Final = frozenset({"read me", "lists"})
-"""Sheets the template adds beside the contract's; ignored without a warning."""
 
 
 class Record(NamedTuple):
@@ -526,7 +524,7 @@ def _match_sheets(grids: Sequence[_Grid], found: _Found) -> dict[str, _Grid]:
     for grid in grids:
         sheet = sheet_named(grid.title)
         if sheet is None:
-            if normalise_name(grid.title) not in TEMPLATE_SHEETS:
+            if not is_note_sheet(grid.title):
                 unknown.append(grid.title)
                 found.warnings.append(_unknown_sheet(grid.title))
         elif sheet.name in matched:

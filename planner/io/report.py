@@ -3,7 +3,7 @@
 Contract of this stage: :func:`write_report` formats a :class:`~planner.analysis.compare.Comparison`
 into the workbook policy staff open (sheets Summary, Countries, Production, Trade,
 Resources, Prices, Provenance) and :func:`write_json` writes the machine-readable summary of
-DESIGN.md. Both only format: every figure shown is one the comparison already holds (shape
+docs/model.md. Both only format: every figure shown is one the comparison already holds (shape
 rule 9); a run without a plan shows its status and leaves its figures blank. Every string
 goes through :func:`planner.io.xlsx.write_text`, so text from the input (ids, names, the
 scenario's description) stays inert text, never a formula. Both files are written through
@@ -33,7 +33,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planner.analysis.compare import Comparison
+from planner.analysis.compare import TIMESTAMP, Comparison
 from planner.errors import OutputError
 from planner.io.files import atomic_write
 from planner.io.xlsx import (
@@ -121,7 +121,7 @@ def write_report(
 def write_json(
     comparison: Comparison, path: Path | str, *, inputs: Iterable[Path | str] = ()
 ) -> Path:
-    """Write the JSON summary of DESIGN.md to ``path``, atomically.
+    """Write the JSON summary of docs/model.md to ``path``, atomically.
 
     Args:
         comparison: the solved runs and their derived figures.
@@ -625,7 +625,7 @@ def _provenance_sheet(sheet: Worksheet, comparison: Comparison, when: datetime) 
         ("input file", comparison.source or "(none: the scenario was built in Python)"),
         ("input SHA-256", comparison.sha256 or "(none)"),
         ("runs solved (UTC)", comparison.ran_at or "(unknown)"),
-        ("report written (UTC)", when.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("report written (UTC)", when.strftime(TIMESTAMP)),
     ]
     details += [(_VERSION_LABELS.get(k, f"{k} version"), v) for k, v in comparison.solver.items()]
     write_table(sheet, ["item", "value"], details, {}, {})

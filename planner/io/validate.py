@@ -2,7 +2,7 @@
 
 Contract of this stage: :func:`validate` parses every cell by its column's
 :class:`~planner.scenario.sheets.Cell` kind, fills defaults, then checks the cross-sheet rules of
-DESIGN.md ("Workbook sheets (v1)"). It returns a scenario only when the workbook has no
+the README ("The workbook") and docs/model.md. It returns a scenario only when the workbook has no
 problem at all; otherwise it raises one :class:`~planner.errors.InputError` carrying every
 problem found, the reader's included, sorted by sheet (contract order), row and column.
 Each problem names the sheet and column as the contract spells them, the Excel row, what is

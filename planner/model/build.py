@@ -1,7 +1,7 @@
 """Model building: a validated scenario and a run's setting in, a PuLP problem out.
 
 Contract of this stage: :func:`setting_for` says which countries, members, links and budgets
-a regime puts in the model (DESIGN.md, "Links of each regime"); :func:`build` turns a
+a regime puts in the model (docs/model.md, "Links of each regime"); :func:`build` turns a
 scenario and a setting into a :class:`BuiltModel`, whose typed handles are the only way
 later stages read the solution. Variables and constraints exist only for rows that exist.
 
@@ -40,7 +40,7 @@ SpendTerm = tuple[str, Any, float]
 
 @dataclass(frozen=True)
 class BudgetGroup:
-    """Countries whose spend one budget pays for (DESIGN.md, max_capability)."""
+    """Countries whose spend one budget pays for (docs/model.md, "Links of each regime")."""
 
     name: str
     countries: tuple[str, ...]

@@ -1,7 +1,7 @@
 """Trade links: which directed links each regime holds, at what cost and capacity.
 
 Contract: :func:`regime_links` returns, for a validated scenario, the links of the
-coalition or open regime as DESIGN.md ("Links of each regime") defines them, optionally
+coalition or open regime as docs/model.md ("Links of each regime") defines them, optionally
 without the links that no optimal plan needs (:func:`needless_transit`). Links are
 computed per commodity as cost and capacity matrices over the regime's countries, so the
 open world of 200 countries never makes a Python object for a link it then drops.

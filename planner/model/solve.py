@@ -56,7 +56,7 @@ _NO_BOUND = 1e30
 
 
 class Status(StrEnum):
-    """How a run ended (DESIGN.md: the ``status`` of the JSON summary)."""
+    """How a run ended (docs/model.md, "The JSON summary": ``status``)."""
 
     OPTIMAL = "optimal"
     TIME_LIMIT = "time_limit"

@@ -47,7 +47,7 @@ class Role(StrEnum):
 
 
 class Regime(StrEnum):
-    """Who may trade with whom (DESIGN.md, "The question it answers")."""
+    """Who may trade with whom (docs/model.md, "Links of each regime")."""
 
     NATIONAL = "national"
     COALITION = "coalition"
@@ -120,7 +120,7 @@ class Capacity(_Frozen):
 
     @property
     def needs_build_decision(self) -> bool:
-        """True where a yes/no build variable is part of the model (DESIGN.md)."""
+        """True where a yes/no build variable is in the model (docs/model.md, variables)."""
         return self.fixed_cost > 0 or self.min_new > 0
 
 

@@ -2,7 +2,7 @@
 
 One table, read by three stages: the reader matches headers against it, the validator
 parses and checks cells by it, and the template writes its headers, notes and drop-down
-lists from it. DESIGN.md ("Workbook sheets (v1)") is the source of every entry.
+lists from it. The README ("The workbook") and docs/model.md describe every entry.
 
 Beside the table, the few reading rules that more than one stage applies, so that they
 cannot drift apart: how names match (:func:`normalise_name`, :func:`sheet_named`), which
@@ -367,6 +367,18 @@ _SHEET_BY_NORMALISED = {normalise_name(s.name): s for s in SHEETS}
 def sheet_named(title: str) -> Sheet | None:
     """The contract sheet a workbook's sheet title names, if any."""
     return _SHEET_BY_NORMALISED.get(normalise_name(title))
+
+
+QUIET_SHEETS = frozenset({"read me", "lists", "sources"})
+"""Sheets beside the contract's that are expected (the template's own, a Sources sheet of
+references) and ignored without a warning."""
+
+
+def is_note_sheet(title: str) -> bool:
+    """Sheets the user keeps for themselves, ignored without a warning: the names in
+    :data:`QUIET_SHEETS`, and any starting with ``#`` or ``note`` (as note columns do)."""
+    name = normalise_name(title)
+    return name in QUIET_SHEETS or name.startswith(("#", "note"))
 
 
 def is_note_column(header: str) -> bool:
