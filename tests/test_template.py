@@ -101,6 +101,8 @@ def test_scenario_sheet_lists_its_keys_with_defaults_and_a_blank_name(book: Any)
         ("description", None),
         ("currency", "USD bn"),
         ("shortfall_penalty", 1000),
+        ("discount_rate", 0),
+        ("national_scope", "all"),
     ]
     assert list(SCENARIO_KEYS) == [key for key, _ in rows]
     assert "Blank means 1000." in book["Scenario"]["A5"].comment.text
@@ -109,7 +111,11 @@ def test_scenario_sheet_lists_its_keys_with_defaults_and_a_blank_name(book: Any)
 @pytest.mark.parametrize(
     ("sheet", "column", "source"),
     [
-        ("Scenario", "key", '"name,description,currency,shortfall_penalty"'),
+        (
+            "Scenario",
+            "key",
+            '"name,description,currency,shortfall_penalty,discount_rate,national_scope"',
+        ),
         ("Countries", "member", '"yes,no"'),
         ("Commodities", "kind", '"resource,product,capability"'),
         ("Commodities", "tradable", '"yes,no"'),
@@ -179,14 +185,48 @@ def test_links_commodity_only_warns_so_that_a_star_can_be_typed(book: Any) -> No
 
 
 @pytest.mark.parametrize(
-    ("sheet", "column"), [(s, c.name) for s, c in COLUMNS if c.cell is Cell.NUMBER]
+    ("sheet", "column"),
+    [(s, c.name) for s, c in COLUMNS if c.cell is Cell.NUMBER and c.minimum is not None],
 )
 def test_number_columns_reject_values_below_their_bound(book: Any, sheet: str, column: str) -> None:
     spec = SHEET_BY_NAME[sheet].column(column)
     dv = validation_of(book, sheet, column)
     operator = "greaterThan" if spec.strict else "greaterThanOrEqual"
-    assert (dv.type, dv.operator, float(dv.formula1)) == ("decimal", operator, spec.minimum)
+    kind = "whole" if spec.whole else "decimal"
+    assert (dv.type, dv.operator, float(dv.formula1)) == (kind, operator, spec.minimum)
     assert dv.showErrorMessage and column in dv.error
+
+
+@pytest.mark.parametrize(
+    ("sheet", "column"),
+    [(s, c.name) for s, c in COLUMNS if c.cell is Cell.NUMBER and c.minimum is None],
+)
+def test_year_columns_accept_any_number_and_years_are_whole(
+    book: Any, sheet: str, column: str
+) -> None:
+    spec = SHEET_BY_NAME[sheet].column(column)
+    dv = validation_of(book, sheet, column)
+    kind = "whole" if spec.whole else "decimal"
+    assert (dv.type, dv.operator) == (kind, "between")
+    assert float(dv.formula1) < 0 < 2026 < float(dv.formula2)
+
+
+@pytest.mark.parametrize(
+    ("sheet", "column"),
+    [("Periods", "year"), ("Capacity", "lead_time"), ("Commodities", "world_price")],
+)
+def test_version_2_columns_show_an_example_in_their_note(
+    book: Any, sheet: str, column: str
+) -> None:
+    header = next(c for c in book[sheet][1] if c.value == column)
+    assert "Example: " in header.comment.text
+
+
+def test_readme_shows_an_example_row_of_the_periods_sheet(book: Any) -> None:
+    text = "\n".join(
+        str(value) for row in book[README_SHEET].iter_rows(values_only=True) for value in row
+    )
+    assert "period = 2026; year = 2026; length = 4" in text
 
 
 def test_recipe_amount_must_be_positive(book: Any) -> None:

@@ -77,6 +77,9 @@ def test_optional_columns_may_be_left_out(tables: Tables, tmp_path: Path) -> Non
         "new_cost": 0,
         "fixed_cost": 0,
         "min_new": 0,
+        "lifetime": None,
+        "lead_time": 0,
+        "period": None,
     }
     assert scenario.tradable == ()
 

@@ -48,6 +48,27 @@ from planner.scenario.sheets import (
     Sheet,
 )
 
+EXAMPLES: dict[str, dict[str, str]] = {
+    "Periods": {"period": "2026", "year": "2026", "length": "4"},
+    "Budgets": {"country": "USA", "period": "2030", "budget": "120"},
+    "Generations": {"generation": "N3", "frontier_year": "2022"},
+    "Commodities": {
+        "generation": "N3",
+        "world_price": "2.5",
+        "world_premium": "0.2",
+        "sovereign": "yes",
+        "backstop_cost": "40",
+    },
+    "Capacity": {"lifetime": "20", "lead_time": "3", "period": "2030"},
+    "Processes": {"available_from": "2028", "available_until": "2040"},
+    "Resources": {"period": "2030"},
+    "Targets": {"period": "2030"},
+    "Links": {"period": "2030"},
+}
+"""An example value per column of the version-2 sheets and columns, shown in the header's
+note and, for each sheet, as one example row on the Read me sheet (never on the sheet
+itself, where it would be read as data)."""
+
 README_SHEET = "Read me"
 """The name of the explanatory first sheet; the planner does not read it."""
 
@@ -140,6 +161,9 @@ def _header_note(sheet: Sheet, column: Column) -> str:
             blank=f"Whether it may be blank depends on the key ({keys}): see the note on each key.",
         )
     lines = [_describe(column)]
+    example = EXAMPLES.get(sheet.name, {}).get(column.name)
+    if example is not None:
+        lines.append(f"Example: {example}")
     if column.cell is Cell.YESNO:
         lines.append("Also accepted: true/false, y/n, 1/0.")
     if column.cell in REFERENCED_SHEET:
@@ -230,17 +254,26 @@ def _choose(source: str, title: str, error: str) -> DataValidation:
 
 
 def _number(column: Column) -> DataValidation:
-    bound = 0.0 if column.minimum is None else column.minimum
-    operator = "greaterThan" if column.strict else "greaterThanOrEqual"
+    kind = "whole" if column.whole else "decimal"
+    if column.minimum is None:  # years: any number a spreadsheet holds
+        operator, low, high = "between", f"{-_ANY_NUMBER:g}", f"{_ANY_NUMBER:g}"
+    else:
+        operator = "greaterThan" if column.strict else "greaterThanOrEqual"
+        low, high = f"{column.minimum:g}", None
     return DataValidation(
-        type="decimal",
+        type=kind,
         operator=operator,
-        formula1=f"{bound:g}",
+        formula1=low,
+        formula2=high,
         allow_blank=True,
         showErrorMessage=True,
         errorTitle=f"Invalid {column.name}"[:32],
         error=f"{column.name} must be {column.rule}.",
     )
+
+
+_ANY_NUMBER = 1e9
+"""The bounds of the typing check of number columns without a lower bound (years)."""
 
 
 def _sheet_ref(name: str) -> str:
@@ -278,6 +311,10 @@ _WORKFLOW = (
     "Resources, Capacity and Targets: what each country can draw of each resource, where "
     "each process can run and be built, and the capability each member aims for.",
     "Links (optional): trade bans, links to non-members, and link costs and capacities.",
+    "Periods, Budgets and Generations (optional): the horizon's periods (without them one "
+    "period of one year), budgets per period, and technology generations. A `period` "
+    "column on Resources, Capacity, Targets and Links limits a row to one period; its blank "
+    "cells take the values of the row with the same key and a blank period.",
     "Run `planner validate FILE`: it lists every problem at once, with sheet, row and "
     "column. Fix them and repeat until it says the scenario is valid.",
     "Run `planner run FILE` to solve every regime and mode and write the report.",
@@ -311,6 +348,8 @@ def _write_readme(worksheet: Worksheet) -> None:
     rows += [("", rule, "text") for rule in _CONVENTIONS]
     rows += [("", "", "text"), ("The sheets", "", "heading")]
     rows += [(_sheet_label(sheet), _sheet_text(sheet), "sheet") for sheet in SHEETS]
+    rows += [("", "", "text"), ("Example rows", "", "heading")]
+    rows += [(name, _example_row(name), "sheet") for name in EXAMPLES]
     fonts = {
         "title": Font(name="Calibri", size=16, bold=True),
         "heading": Font(name="Calibri", size=13, bold=True),
@@ -335,6 +374,13 @@ def _write_readme(worksheet: Worksheet) -> None:
     worksheet.sheet_properties.tabColor = "1F4E78"
     worksheet.sheet_properties.pageSetUpPr.fitToPage = True
     worksheet.page_setup.fitToWidth, worksheet.page_setup.fitToHeight = 1, 0
+
+
+def _example_row(name: str) -> str:
+    sheet = SHEET_BY_NAME[name]
+    return "; ".join(
+        f"{c.name} = {EXAMPLES[name][c.name]}" for c in sheet.columns if c.name in EXAMPLES[name]
+    )
 
 
 def _sheet_label(sheet: Sheet) -> str:

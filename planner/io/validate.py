@@ -55,6 +55,8 @@ from planner.scenario.schema import (
 from planner.scenario.sheets import (
     ANY_COMMODITY,
     NO,
+    ONLY_PERIOD,
+    PERIOD_COLUMN,
     REFERENCED_SHEET,
     SCENARIO_KEYS,
     SHEET_BY_NAME,
@@ -121,7 +123,12 @@ def _parse_id(column: Column, value: CellValue) -> str:
     if isinstance(value, float):
         return f"{value:.0f}" if value.is_integer() else str(value)
     if isinstance(value, str):
-        return strip_text(value)
+        text = strip_text(value)
+        if column.name == PERIOD_COLUMN and _PLAIN_NUMBER.fullmatch(text):
+            # periods compare as text, but 2026 and 2026.0 name one period (DESIGN.md)
+            number = float(text)
+            return f"{number:.0f}" if number.is_integer() else str(number)
+        return text
     raise _CellError(
         f"{_show(value)} is a date or time, not an id; format the cell as Text and retype it"
     )
@@ -200,6 +207,8 @@ def _parse_number(column: Column, value: CellValue) -> float:
 
 
 def _check_bound(column: Column, number: float) -> None:
+    if column.whole and not number.is_integer():
+        raise _CellError(f"{number:g} is not a whole number; type {column.rule}")
     bound = column.minimum
     if bound is None:
         return
@@ -213,6 +222,8 @@ _PARSERS: dict[Cell, Callable[[Column, CellValue], Value]] = {
     Cell.COUNTRY: _parse_id,
     Cell.COMMODITY: _parse_id,
     Cell.PROCESS: _parse_id,
+    Cell.PERIOD: _parse_id,
+    Cell.GENERATION: _parse_id,
     Cell.TEXT: _parse_text,
     Cell.YESNO: _parse_yesno,
     Cell.NUMBER: _parse_number,
@@ -322,7 +333,11 @@ def _parse_record(
 ) -> dict[str, Value]:
     """A record's cells parsed, defaults filled; cells that fail are reported and left out."""
     values: dict[str, Value] = {}
+    inherits = sheet.periodic and not is_blank(record.values.get(PERIOD_COLUMN))
     for column in sheet.columns:
+        typed = record.values.get(column.name)
+        if inherits and column.name not in sheet.key and is_blank(typed):
+            continue  # a period row's blank cell: filled from its blank-period row later
         if column.name in raw.header:
             where = (sheet.name, record.row, column.name)
             value = _parse_at(where, column, record.values[column.name], problems)
@@ -344,6 +359,45 @@ def _parse_records(sheet: Sheet, raw: RawSheet, tables: _Tables) -> None:
         _Row(sheet.name, r.row, _parse_record(sheet, raw, r, tables.problems), r.values)
         for r in raw.records
     ]
+    if sheet.periodic:
+        _inherit(sheet, raw, tables)
+
+
+def _inherit(sheet: Sheet, raw: RawSheet, tables: _Tables) -> None:
+    """Fill a period row's blank cells, cell by cell, from the row with the same key and a
+    blank period, then from the column's default (DESIGN.md, "The `period` column").
+
+    A required cell left blank in a period row whose key has no blank-period row is an
+    error; a cell of the blank-period row that failed to parse is reported there already.
+    """
+    rows = tables.of(sheet.name)
+    base: dict[tuple[str | None, ...], _Row] = {}
+    for row in rows:
+        if row.values.get(PERIOD_COLUMN) is None:
+            base.setdefault(tuple(row.text(c) for c in sheet.key), row)
+    for row in rows:
+        if row.values.get(PERIOD_COLUMN) is None:
+            continue
+        key = tuple(row.text(c) for c in sheet.key)
+        parent = base.get(key) if None not in key else None
+        for column in sheet.columns:
+            if column.name in row.values or column.name in sheet.key:
+                continue
+            broken = isinstance(row.typed.get(column.name), Unreadable)
+            if parent is not None and column.name in parent.values:
+                row.values[column.name] = parent.values[column.name]
+            elif parent is not None and column.name in parent.typed:
+                continue  # the parent's cell did not parse: reported there
+            elif not column.required:
+                row.values[column.name] = _parse_cell(column, None)
+            elif not broken and (column.name in raw.header or parent is not None):
+                tables.problems.append(
+                    row.problem(
+                        column.name,
+                        f"the cell is blank and no row of this {' and '.join(sheet.key)} has "
+                        f"a blank period to take it from; type {column.rule}",
+                    )
+                )
 
 
 def parse_key(sheet: Sheet, values: Mapping[str, CellValue]) -> tuple[str, ...] | None:
@@ -427,7 +481,7 @@ class _Index:
     @classmethod
     def of(cls, tables: _Tables) -> _Index:
         """Index the defining sheets' parsed rows."""
-        ids: dict[Cell, list[str]] = {}
+        ids: dict[Cell, list[str]] = {Cell.PERIOD: [ONLY_PERIOD], Cell.GENERATION: []}
         for cell, sheet in REFERENCED_SHEET.items():
             if sheet in tables.rows:
                 id_column = SHEET_BY_NAME[sheet].key[0]
@@ -458,22 +512,32 @@ def _unique_keys(tables: _Tables, index: _Index) -> Iterator[Problem]:
     """One row per key: the first row holding a key keeps it, later rows are reported."""
     for sheet in _RECORD_SHEETS:
         first: dict[tuple[str, ...], _Row] = {}
+        columns = (*sheet.key, PERIOD_COLUMN) if sheet.periodic else sheet.key
         for row in tables.of(sheet.name):
             key = tuple(row.text(c) for c in sheet.key)
             if any(part is None for part in key):
                 continue
+            if sheet.periodic and PERIOD_COLUMN in row.typed:
+                if isinstance(row.typed[PERIOD_COLUMN], Unreadable) or (
+                    not is_blank(row.typed[PERIOD_COLUMN]) and row.text(PERIOD_COLUMN) is None
+                ):
+                    continue  # a period that did not parse: reported already
             parts = tuple(p for p in key if p is not None)
+            if sheet.periodic:
+                parts = (*parts, row.text(PERIOD_COLUMN) or "")
             if parts not in first:
                 first[parts] = row
                 continue
-            shown = ", ".join(f"`{p}`" for p in parts)
+            shown = ", ".join(f"`{p}`" for p in parts if p)
             shown = shown if len(parts) == 1 else f"({shown})"
-            spaces = any(r.spaced(c) for r in (row, first[parts]) for c in sheet.key)
+            if sheet.periodic and not parts[-1]:
+                shown += " with a blank period"
+            spaces = any(r.spaced(c) for r in (row, first[parts]) for c in columns)
             why = " once surrounding spaces are removed" if spaces else ""
             yield row.problem(
                 sheet.key[0],
                 f"{shown} is already in row {first[parts].row}{why}; keep one row per "
-                + " and ".join(sheet.key),
+                + " and ".join(columns),
             )
 
 
@@ -601,6 +665,66 @@ def _new_capacity(tables: _Tables, index: _Index) -> Iterator[Problem]:
             )
 
 
+def _periods(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """Period years increase strictly down the Periods sheet."""
+    previous: _Row | None = None
+    for row in tables.of("Periods"):
+        year = row.number("year")
+        if year is None:
+            continue
+        earlier = None if previous is None else previous.number("year")
+        if previous is not None and earlier is not None and year <= earlier:
+            yield row.problem(
+                "year",
+                f"year {year:g} is not after {earlier:g} (row {previous.row}); periods go down "
+                "the sheet in strictly increasing years",
+            )
+        previous = row
+
+
+def _generations(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """Each generation has its own frontier_year (generations are ranked by it)."""
+    first: dict[float, _Row] = {}
+    for row in tables.of("Generations"):
+        year = row.number("frontier_year")
+        if year is None:
+            continue
+        if year in first:
+            yield row.problem(
+                "frontier_year",
+                f"frontier_year {year:g} is already that of row {first[year].row}; generations "
+                "are ranked by it, so give each its own year",
+            )
+        first.setdefault(year, row)
+
+
+def _windows(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """A process's window does not start after it ends."""
+    for row in tables.of("Processes"):
+        start, end = row.number("available_from"), row.number("available_until")
+        if start is not None and end is not None and start > end:
+            yield row.problem(
+                "available_from",
+                f"available_from {start:g} is after available_until {end:g}; swap them or "
+                "correct one",
+            )
+
+
+def _outside_sources(tables: _Tables, index: _Index) -> Iterator[Problem]:
+    """Neither a world price nor a backstop on a capability (the penalty prices those)."""
+    for row in tables.of("Commodities"):
+        if row.values.get("kind") != "capability":
+            continue
+        for column in ("world_price", "backstop_cost"):
+            if row.number(column) is not None:
+                yield row.problem(
+                    column,
+                    f"`{row.text('commodity')}` is a capability, which cannot come from outside "
+                    f"the model (the shortfall penalty prices what is missing); clear "
+                    f"{column}",
+                )
+
+
 _RULES: tuple[Callable[[_Tables, _Index], Iterator[Problem]], ...] = (
     _unique_keys,
     _ids_differing_in_case,
@@ -610,6 +734,10 @@ _RULES: tuple[Callable[[_Tables, _Index], Iterator[Problem]], ...] = (
     _links,
     _outputs,
     _new_capacity,
+    _periods,
+    _generations,
+    _windows,
+    _outside_sources,
 )
 
 

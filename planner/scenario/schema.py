@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
-from typing import Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from planner.scenario.horizon import Horizon
 
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 """A finite number >= 0: quantities, money, capacities."""
@@ -25,6 +28,12 @@ Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 Identifier = Annotated[str, Field(min_length=1)]
 """A case-sensitive id, already stripped of surrounding spaces."""
+
+Year = Annotated[float, Field(allow_inf_nan=False)]
+"""A calendar year (any finite number)."""
+
+Whole = Annotated[int, Field(ge=0)]
+"""A whole number >= 0: lead times."""
 
 
 class _Frozen(BaseModel):
@@ -61,6 +70,15 @@ class Mode(StrEnum):
     MAX_CAPABILITY = "max_capability"
 
 
+class NationalScope(StrEnum):
+    """What national stacks must make at home (DESIGN.md, "Sovereignty")."""
+
+    ALL = "all"
+    """Everything: national stacks trade with nobody."""
+    DECLARED = "declared"
+    """Only the commodities marked sovereign: the rest may come from the world market."""
+
+
 class Country(_Frozen):
     """A row of the Countries sheet."""
 
@@ -78,15 +96,30 @@ class Commodity(_Frozen):
     kind: Kind
     tradable: bool = False
     trade_cost: NonNegative = 0.0
+    generation: Identifier | None = None
+    """The Generations id the commodity belongs to, if any."""
+    world_price: NonNegative | None = None
+    """Money per unit from the world market; None: no world market."""
+    world_premium: NonNegative = 0.0
+    sovereign: bool = False
+    backstop_cost: NonNegative | None = None
+    """Money per unit of the last-resort supply; None: no backstop."""
+
+    @property
+    def world_cost(self) -> float | None:
+        """What a buyer pays per unit from the world market: price x (1 + premium)."""
+        return None if self.world_price is None else self.world_price * (1 + self.world_premium)
 
 
 class Resource(_Frozen):
-    """A row of the Resources sheet: what a country can draw of a raw input per period."""
+    """A row of the Resources sheet: what a country can draw of a raw input per year."""
 
     country: Identifier
     commodity: Identifier
     available: NonNegative
     cost: NonNegative = 0.0
+    period: Identifier | None = None
+    """None: every period (unless a row of the same key names it); else that period only."""
 
 
 class Process(_Frozen):
@@ -95,6 +128,15 @@ class Process(_Frozen):
     process: Identifier
     layer: str
     description: str = ""
+    available_from: Year | None = None
+    """First year a build of the process may start in; None: no limit."""
+    available_until: Year | None = None
+    """Last year a build of the process may start in; None: no limit."""
+
+    def open_in(self, year: float) -> bool:
+        """Whether a build may start in ``year`` (both ends of the window included)."""
+        low, high = self.available_from, self.available_until
+        return (low is None or year >= low) and (high is None or year <= high)
 
 
 class RecipeLine(_Frozen):
@@ -117,6 +159,11 @@ class Capacity(_Frozen):
     new_cost: NonNegative = 0.0
     fixed_cost: NonNegative = 0.0
     min_new: NonNegative = 0.0
+    lifetime: Positive | None = None
+    """Years a build lasts once ready; None: past the horizon."""
+    lead_time: Whole = 0
+    """Whole years from the start of a build to its first year of use."""
+    period: Identifier | None = None
 
     @property
     def needs_build_decision(self) -> bool:
@@ -131,6 +178,7 @@ class Target(_Frozen):
     commodity: Identifier
     amount: NonNegative
     weight: NonNegative = 1.0
+    period: Identifier | None = None
 
 
 class Link(_Frozen):
@@ -142,6 +190,30 @@ class Link(_Frozen):
     allowed: bool = True
     cost: NonNegative | None = None
     capacity: NonNegative | None = None
+    period: Identifier | None = None
+
+
+class Period(_Frozen):
+    """A row of the Periods sheet. ``length`` None: the default of DESIGN.md ("Periods")."""
+
+    period: Identifier
+    year: int
+    length: Annotated[int, Field(ge=1)] | None = None
+
+
+class Budget(_Frozen):
+    """A row of the Budgets sheet: a country's budget per year in one period."""
+
+    country: Identifier
+    period: Identifier
+    budget: NonNegative
+
+
+class Generation(_Frozen):
+    """A row of the Generations sheet."""
+
+    generation: Identifier
+    frontier_year: Year
 
 
 class Scenario(_Frozen):
@@ -151,6 +223,8 @@ class Scenario(_Frozen):
     description: str = ""
     currency: str = "USD bn"
     shortfall_penalty: Positive = 1000.0
+    discount_rate: NonNegative = 0.0
+    national_scope: NationalScope = NationalScope.ALL
     countries: tuple[Country, ...]
     commodities: tuple[Commodity, ...]
     resources: tuple[Resource, ...] = ()
@@ -159,6 +233,9 @@ class Scenario(_Frozen):
     capacity: tuple[Capacity, ...] = ()
     targets: tuple[Target, ...] = ()
     links: tuple[Link, ...] = ()
+    periods: tuple[Period, ...] = ()
+    budgets: tuple[Budget, ...] = ()
+    generations: tuple[Generation, ...] = ()
 
     @cached_property
     def members(self) -> tuple[str, ...]:
@@ -190,9 +267,20 @@ class Scenario(_Frozen):
         """True when any Capacity row makes the model a MILP."""
         return any(row.needs_build_decision for row in self.capacity)
 
+    @property
+    def horizon(self) -> Horizon:
+        """The periods, their lengths and discount factors (:mod:`planner.scenario.horizon`).
+
+        Computed on each call (it is cheap), so that a copy with other periods or another
+        discount rate never carries a stale one.
+        """
+        from planner.scenario.horizon import Horizon
+
+        return Horizon.of(self)
+
     def counts(self) -> dict[str, int]:
         """How many records each sheet holds, for one-line summaries."""
-        return {
+        counts = {
             "countries": len(self.countries),
             "members": len(self.members),
             "commodities": len(self.commodities),
@@ -203,6 +291,9 @@ class Scenario(_Frozen):
             "targets": len(self.targets),
             "links": len(self.links),
         }
+        if self.periods:
+            counts["periods"] = len(self.periods)
+        return counts
 
 
 RECORD_MODELS: Final[Mapping[str, tuple[str, type[BaseModel]]]] = {
@@ -214,5 +305,8 @@ RECORD_MODELS: Final[Mapping[str, tuple[str, type[BaseModel]]]] = {
     "Capacity": ("capacity", Capacity),
     "Targets": ("targets", Target),
     "Links": ("links", Link),
+    "Periods": ("periods", Period),
+    "Budgets": ("budgets", Budget),
+    "Generations": ("generations", Generation),
 }
 """Each record sheet's :class:`~planner.scenario.schema.Scenario` field and row model."""

@@ -34,6 +34,10 @@ class Cell(StrEnum):
     """A reference to a Commodities id."""
     PROCESS = "process"
     """A reference to a Processes id."""
+    PERIOD = "period"
+    """A reference to a Periods id (without the Periods sheet, the one period ``1``)."""
+    GENERATION = "generation"
+    """A reference to a Generations id."""
     YESNO = "yes/no"
     """yes/no, true/false, y/n or 1/0."""
     NUMBER = "number"
@@ -46,11 +50,20 @@ REFERENCED_SHEET = {
     Cell.COUNTRY: "Countries",
     Cell.COMMODITY: "Commodities",
     Cell.PROCESS: "Processes",
+    Cell.PERIOD: "Periods",
+    Cell.GENERATION: "Generations",
 }
 """The sheet that defines the ids a reference column points to."""
 
 YES = frozenset({"yes", "true", "y", "1"})
 NO = frozenset({"no", "false", "n", "0"})
+
+ONLY_PERIOD: Final = "1"
+"""The id of the one period of a workbook without a Periods sheet (DESIGN.md, "Periods")."""
+
+PERIOD_COLUMN: Final = "period"
+"""The optional column of Resources, Capacity, Targets and Links that limits a row to one
+period and overrides, cell by cell, the row with the same key and a blank period."""
 
 ANY_COMMODITY: Final = "*"
 """What Links.commodity accepts besides a commodity id: every tradable commodity."""
@@ -78,18 +91,23 @@ class Column:
     choices: tuple[str, ...] = ()
     wildcard: bool = False
     """Whether :data:`ANY_COMMODITY` is accepted besides the ids the column refers to."""
+    whole: bool = False
+    """Numbers must be whole (years, lengths, lead times)."""
 
     @property
     def rule(self) -> str:
         """The value rule in words, for notes and messages."""
+        noun = "a whole number" if self.whole else "a number"
         if self.cell is Cell.NUMBER and self.minimum is not None:
             sign = ">" if self.strict else ">="
-            return f"a number {sign} {self.minimum:g}"
+            return f"{noun} {sign} {self.minimum:g}"
+        if self.cell is Cell.NUMBER:
+            return noun
         if self.cell is Cell.YESNO:
             return "yes or no"
         if self.cell is Cell.CHOICE:
             return " or ".join(f"`{c}`" for c in self.choices)
-        if self.cell in (Cell.COUNTRY, Cell.COMMODITY, Cell.PROCESS):
+        if self.cell in REFERENCED_SHEET:
             return f"a {self.cell.value} id from the {REFERENCED_SHEET[self.cell]} sheet"
         if self.cell is Cell.ID:
             return "an id (case-sensitive text)"
@@ -106,6 +124,14 @@ class Sheet:
     key: tuple[str, ...]
     required: bool = True
 
+    @property
+    def periodic(self) -> bool:
+        """Whether the sheet has the optional :data:`PERIOD_COLUMN` (rows per period)."""
+        return any(
+            c.name == PERIOD_COLUMN and c.cell is Cell.PERIOD and c.name not in self.key
+            for c in self.columns
+        )
+
     def column(self, name: str) -> Column:
         """The column called ``name``."""
         return next(c for c in self.columns if c.name == name)
@@ -118,6 +144,17 @@ class Sheet:
 
 def _money(name: str, help: str) -> Column:
     return Column(name, Cell.NUMBER, help, required=False, default=0.0, unit="money", minimum=0)
+
+
+def _period(sheet: str) -> Column:
+    return Column(
+        PERIOD_COLUMN,
+        Cell.PERIOD,
+        f"Blank: the row applies to every period. A period id: the row applies to that "
+        f"period only, and its blank cells take the values of the {sheet} row with the same "
+        "key and a blank period (then the column's default).",
+        required=False,
+    )
 
 
 SCENARIO_KEYS: dict[str, Column] = {
@@ -142,6 +179,24 @@ SCENARIO_KEYS: dict[str, Column] = {
         minimum=0,
         strict=True,
     ),
+    "discount_rate": Column(
+        "discount_rate",
+        Cell.NUMBER,
+        "Yearly rate at which later money counts less in the objective (0.05 is 5%).",
+        required=False,
+        default=0.0,
+        unit="per year",
+        minimum=0,
+    ),
+    "national_scope": Column(
+        "national_scope",
+        Cell.CHOICE,
+        "all: national stacks trade with nobody; declared: they may buy from the world "
+        "market every commodity not marked sovereign.",
+        required=False,
+        default="all",
+        choices=("all", "declared"),
+    ),
 }
 """The keys the Scenario sheet (columns ``key`` and ``value``) may hold."""
 
@@ -149,7 +204,7 @@ SHEETS: tuple[Sheet, ...] = (
     Sheet(
         "Scenario",
         "Scenario settings, one per row: `name` (required), `description`, `currency`, "
-        "`shortfall_penalty`.",
+        "`shortfall_penalty`, `discount_rate`, `national_scope`.",
         (
             Column("key", Cell.CHOICE, "Setting name.", choices=tuple(SCENARIO_KEYS)),
             Column("value", Cell.TEXT, "Setting value."),
@@ -188,6 +243,45 @@ SHEETS: tuple[Sheet, ...] = (
                 default=False,
             ),
             _money("trade_cost", "Money per unit shipped, paid by the importer."),
+            Column(
+                "generation",
+                Cell.GENERATION,
+                "The technology generation the commodity belongs to (a chip, a GW of compute).",
+                required=False,
+            ),
+            Column(
+                "world_price",
+                Cell.NUMBER,
+                "Money per unit bought from the world market; blank: no world market. Not on "
+                "a capability.",
+                required=False,
+                unit="money per unit",
+                minimum=0,
+            ),
+            Column(
+                "world_premium",
+                Cell.NUMBER,
+                "Mark-up on the world price (0.2 is 20%).",
+                required=False,
+                default=0.0,
+                minimum=0,
+            ),
+            Column(
+                "sovereign",
+                Cell.YESNO,
+                "yes: coalitions and national stacks may not buy it from the world market.",
+                required=False,
+                default=False,
+            ),
+            Column(
+                "backstop_cost",
+                Cell.NUMBER,
+                "Money per unit of a last-resort supply in every country (recycling, "
+                "stockpiles, a substitute); blank: no backstop. Not on a capability.",
+                required=False,
+                unit="money per unit",
+                minimum=0,
+            ),
         ),
         key=("commodity",),
     ),
@@ -197,10 +291,9 @@ SHEETS: tuple[Sheet, ...] = (
         (
             Column("country", Cell.COUNTRY, "Country holding the resource."),
             Column("commodity", Cell.COMMODITY, "A commodity of kind resource."),
-            Column(
-                "available", Cell.NUMBER, "Units available per period.", unit="units", minimum=0
-            ),
+            Column("available", Cell.NUMBER, "Units available per year.", unit="units", minimum=0),
             _money("cost", "Money per unit used."),
+            _period("Resources"),
         ),
         key=("country", "commodity"),
     ),
@@ -216,6 +309,20 @@ SHEETS: tuple[Sheet, ...] = (
                 required=False,
             ),
             Column("description", Cell.TEXT, "What the process does.", required=False, default=""),
+            Column(
+                "available_from",
+                Cell.NUMBER,
+                "First year in which new capacity of the process may be started; blank: no limit.",
+                required=False,
+                unit="year",
+            ),
+            Column(
+                "available_until",
+                Cell.NUMBER,
+                "Last year in which new capacity of the process may be started; blank: no limit.",
+                required=False,
+                unit="year",
+            ),
         ),
         key=("process",),
     ),
@@ -246,7 +353,7 @@ SHEETS: tuple[Sheet, ...] = (
             Column(
                 "existing",
                 Cell.NUMBER,
-                "Activity units per period available today.",
+                "Activity units per year standing from before the horizon.",
                 required=False,
                 default=0.0,
                 unit="activity",
@@ -273,6 +380,26 @@ SHEETS: tuple[Sheet, ...] = (
                 unit="activity",
                 minimum=0,
             ),
+            Column(
+                "lifetime",
+                Cell.NUMBER,
+                "Years a build lasts once it is ready; blank: past the horizon.",
+                required=False,
+                unit="years",
+                minimum=0,
+                strict=True,
+            ),
+            Column(
+                "lead_time",
+                Cell.NUMBER,
+                "Whole years between starting a build and its first year of use.",
+                required=False,
+                default=0.0,
+                unit="years",
+                minimum=0,
+                whole=True,
+            ),
+            _period("Capacity"),
         ),
         key=("country", "process"),
     ),
@@ -291,6 +418,7 @@ SHEETS: tuple[Sheet, ...] = (
                 default=1.0,
                 minimum=0,
             ),
+            _period("Targets"),
         ),
         key=("country", "commodity"),
     ),
@@ -325,14 +453,73 @@ SHEETS: tuple[Sheet, ...] = (
             Column(
                 "capacity",
                 Cell.NUMBER,
-                "Most units shipped per period; blank means no limit.",
+                "Most units shipped per year; blank means no limit.",
                 required=False,
                 default=None,
                 unit="units",
                 minimum=0,
             ),
+            _period("Links"),
         ),
         key=("exporter", "importer", "commodity"),
+        required=False,
+    ),
+    Sheet(
+        "Periods",
+        "The periods of the horizon; without this sheet there is one period `1` of one year.",
+        (
+            Column("period", Cell.ID, "Period id (text or number: 2026 and 2026.0 are one)."),
+            Column(
+                "year",
+                Cell.NUMBER,
+                "Start year; strictly increasing down the sheet.",
+                unit="year",
+                whole=True,
+            ),
+            Column(
+                "length",
+                Cell.NUMBER,
+                "Whole years; blank: the next period's year minus this one's (the last "
+                "period: the previous period's length, or 1).",
+                required=False,
+                unit="years",
+                minimum=1,
+                whole=True,
+            ),
+        ),
+        key=("period",),
+        required=False,
+    ),
+    Sheet(
+        "Budgets",
+        "Budgets per period; without a row a country's yearly budget is its Countries budget.",
+        (
+            Column("country", Cell.COUNTRY, "Country."),
+            Column("period", Cell.PERIOD, "Period id from the Periods sheet."),
+            Column(
+                "budget",
+                Cell.NUMBER,
+                "Capital per year in that period, in max_capability runs.",
+                unit="money per year",
+                minimum=0,
+            ),
+        ),
+        key=("country", "period"),
+        required=False,
+    ),
+    Sheet(
+        "Generations",
+        "Technology generations, ranked by the year the frontier reached each.",
+        (
+            Column("generation", Cell.ID, "Generation id, e.g. a node name."),
+            Column(
+                "frontier_year",
+                Cell.NUMBER,
+                "Year the best producer anywhere reached volume production (unique).",
+                unit="year",
+            ),
+        ),
+        key=("generation",),
         required=False,
     ),
 )
