@@ -64,7 +64,7 @@ from planner.scenario.schema import (
     Scenario,
     Target,
 )
-from planner.scenario.sheets import NO, SCENARIO_KEYS, SHEETS, YES, Cell, Sheet
+from planner.scenario.sheets import NO, PERIOD_COLUMN, SCENARIO_KEYS, SHEETS, YES, Cell, Sheet
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -370,8 +370,10 @@ def _sheet_table(variant: Variant, sheet: Sheet, sources: Sources) -> Table | No
     path = variant.folder / f"{sheet.name.lower()}.csv"
     contract = [c.name for c in sheet.columns]
     if not path.is_file():
-        # a required sheet is written with its header even when it holds no rows
-        return Table(tuple(contract), ()) if sheet.required else None
+        # a required sheet is written with its header even when it holds no rows (without
+        # the version-2 `period` column, which an empty sheet does not need)
+        empty = tuple(c for c in contract if c != PERIOD_COLUMN)
+        return Table(empty, ()) if sheet.required else None
     header = {h.split("@")[0] for h in read_csv_header(path)}
     unknown = header - set(contract) - {VARIANTS_COLUMN}
     if unknown:

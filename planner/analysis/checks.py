@@ -295,6 +295,9 @@ class Family(StrEnum):
     COST = "costs"
     QUANTITY = "quantities and limits"
     WEIGHT = "target weights"
+    TIME = "years, lengths and rates"
+    """Not coefficients of the LP (they shape which variables exist and the discount
+    factors), so they are left out of the scaling checks."""
 
 
 FAMILY: Final[Mapping[tuple[str, str], Family]] = {
@@ -314,6 +317,18 @@ FAMILY: Final[Mapping[tuple[str, str], Family]] = {
     ("Targets", "amount"): Family.QUANTITY,
     ("Links", "capacity"): Family.QUANTITY,
     ("Targets", "weight"): Family.WEIGHT,
+    ("Commodities", "world_price"): Family.COST,
+    ("Commodities", "backstop_cost"): Family.COST,
+    ("Budgets", "budget"): Family.QUANTITY,
+    ("Commodities", "world_premium"): Family.TIME,
+    ("Scenario", "discount_rate"): Family.TIME,
+    ("Processes", "available_from"): Family.TIME,
+    ("Processes", "available_until"): Family.TIME,
+    ("Capacity", "lifetime"): Family.TIME,
+    ("Capacity", "lead_time"): Family.TIME,
+    ("Periods", "year"): Family.TIME,
+    ("Periods", "length"): Family.TIME,
+    ("Generations", "frontier_year"): Family.TIME,
 }
 """Every number column of the workbook, by ``(sheet, column)``, and its family."""
 
@@ -336,8 +351,8 @@ class _Number:
 def _numbers(scenario: Scenario) -> Iterator[_Number]:
     """Every nonzero number of the scenario, in sheet and row order."""
     yield _Number("Scenario", ("shortfall_penalty",), "value", scenario.shortfall_penalty)
-    for (sheet, column), _ in FAMILY.items():
-        if sheet == "Scenario":
+    for (sheet, column), family in FAMILY.items():
+        if sheet == "Scenario" or family is Family.TIME:
             continue
         keys = SHEET_BY_NAME[sheet].key
         field, _ = RECORD_MODELS[sheet]

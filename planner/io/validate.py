@@ -381,23 +381,31 @@ def _inherit(sheet: Sheet, raw: RawSheet, tables: _Tables) -> None:
         key = tuple(row.text(c) for c in sheet.key)
         parent = base.get(key) if None not in key else None
         for column in sheet.columns:
-            if column.name in row.values or column.name in sheet.key:
-                continue
-            broken = isinstance(row.typed.get(column.name), Unreadable)
-            if parent is not None and column.name in parent.values:
-                row.values[column.name] = parent.values[column.name]
-            elif parent is not None and column.name in parent.typed:
-                continue  # the parent's cell did not parse: reported there
-            elif not column.required:
-                row.values[column.name] = _parse_cell(column, None)
-            elif not broken and (column.name in raw.header or parent is not None):
-                tables.problems.append(
-                    row.problem(
-                        column.name,
-                        f"the cell is blank and no row of this {' and '.join(sheet.key)} has "
-                        f"a blank period to take it from; type {column.rule}",
-                    )
-                )
+            if column.name not in row.values and column.name not in sheet.key:
+                _fill(row, column, parent, column.name in raw.header, tables.problems)
+
+
+def _fill(
+    row: _Row, column: Column, parent: _Row | None, headed: bool, problems: list[Problem]
+) -> None:
+    """One blank cell of a period row: the parent's value, else the default, else an error."""
+    if parent is not None and column.name in parent.values:
+        row.values[column.name] = parent.values[column.name]
+    elif parent is not None and column.name in parent.typed:
+        return  # the parent's cell did not parse: reported there
+    elif not column.required:
+        row.values[column.name] = _parse_cell(column, None)
+    elif isinstance(row.typed.get(column.name), Unreadable):
+        return  # reported by the reader
+    elif headed or parent is not None:
+        problems.append(
+            row.problem(
+                column.name,
+                "the cell is blank and no row with the same "
+                f"{' and '.join(SHEET_BY_NAME[row.sheet].key)} has a blank period to take "
+                f"it from; type {column.rule}",
+            )
+        )
 
 
 def parse_key(sheet: Sheet, values: Mapping[str, CellValue]) -> tuple[str, ...] | None:
@@ -517,14 +525,12 @@ def _unique_keys(tables: _Tables, index: _Index) -> Iterator[Problem]:
             key = tuple(row.text(c) for c in sheet.key)
             if any(part is None for part in key):
                 continue
-            if sheet.periodic and PERIOD_COLUMN in row.typed:
-                if isinstance(row.typed[PERIOD_COLUMN], Unreadable) or (
-                    not is_blank(row.typed[PERIOD_COLUMN]) and row.text(PERIOD_COLUMN) is None
-                ):
-                    continue  # a period that did not parse: reported already
             parts = tuple(p for p in key if p is not None)
             if sheet.periodic:
-                parts = (*parts, row.text(PERIOD_COLUMN) or "")
+                period = _period_part(row)
+                if period is None:
+                    continue  # a period that did not parse: reported already
+                parts = (*parts, period)
             if parts not in first:
                 first[parts] = row
                 continue
@@ -539,6 +545,12 @@ def _unique_keys(tables: _Tables, index: _Index) -> Iterator[Problem]:
                 f"{shown} is already in row {first[parts].row}{why}; keep one row per "
                 + " and ".join(columns),
             )
+
+
+def _period_part(row: _Row) -> str | None:
+    """The row's period for its key: "" when blank, None when it did not parse."""
+    typed = row.typed.get(PERIOD_COLUMN)
+    return "" if is_blank(typed) else row.text(PERIOD_COLUMN)
 
 
 _ID_SHEETS = tuple(s for s in _RECORD_SHEETS if s.columns[0].cell is Cell.ID)

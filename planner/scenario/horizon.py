@@ -148,7 +148,7 @@ def rows_in[Row: _Periodic](
     for row in rows:
         if row.period == period:
             chosen[key(row)] = row
-    order = {}
+    order: dict[Hashable, int] = {}
     for row in rows:
         order.setdefault(key(row), len(order))
     return sorted(chosen.values(), key=lambda r: order[key(r)])
