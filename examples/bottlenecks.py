@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 import planner
-from planner import Mode, Regime
+from planner import Mode, PriceFamily, Regime
 
 DEFAULT = Path(__file__).resolve().parent.parent / "scenarios" / "pax_silica.xlsx"
 
@@ -42,7 +42,7 @@ def main(path: Path) -> None:
     prices = result.run(Mode.MIN_COST, Regime.COALITION).prices
     capabilities = [k.commodity for k in scenario.commodities if k.kind == "capability"]
     marginal = prices.loc[
-        (prices["family"] == "commodity")
+        (prices["family_id"] == PriceFamily.BALANCE)
         & prices["item"].isin(capabilities)
         & prices["country"].isin(scenario.members)
     ]

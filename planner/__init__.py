@@ -19,6 +19,7 @@ from planner.io.report import write_json, write_report
 from planner.io.sharing_report import write_sharing_json, write_sharing_report
 from planner.io.template import write_template
 from planner.io.validate import LoadedScenario, load_scenario
+from planner.model.families import PriceFamily, VariableFamily
 from planner.model.results import RunResult
 from planner.model.solve import SolveOptions, Status
 from planner.scenario.schema import Mode, Regime, Scenario
@@ -31,6 +32,7 @@ __all__ = [
     "NoPlanError",
     "OutputError",
     "PlannerError",
+    "PriceFamily",
     "Problem",
     "Regime",
     "RunResult",
@@ -38,6 +40,7 @@ __all__ = [
     "SharingResult",
     "SolveOptions",
     "Status",
+    "VariableFamily",
     "load",
     "load_scenario",
     "run",

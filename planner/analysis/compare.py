@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.model.families import PriceFamily
 from planner.model.results import RUN_ORDER, TABLE_COLUMNS, RunResult, table_frame
 from planner.scenario.schema import Mode, Regime, Scenario
 
@@ -169,8 +170,7 @@ class Comparison:
         if run is None or run.prices.empty:
             return table_frame("prices", [])
         prices = run.prices
-        limits = prices["family"].isin(_LIMIT_FAMILIES) & prices["binding"]
-        chosen = prices.loc[limits & (prices["value"] > 0)]
+        chosen = prices.loc[_binding_limits(prices)]
         ranked: pd.DataFrame = chosen.sort_values("value", ascending=False, kind="stable")
         return ranked.reset_index(drop=True)
 
@@ -278,7 +278,13 @@ class Comparison:
         }
 
 
-_LIMIT_FAMILIES = ("resource", "capacity", "new capacity limit", "link capacity", "budget")
+def _binding_limits(prices: pd.DataFrame) -> pd.Series:
+    """Rows of a price table that are binding limits (:meth:`PriceFamily.limits`) with a
+    positive value."""
+    limit = prices["family_id"].isin(PriceFamily.limits())
+    mask: pd.Series = limit & prices["binding"] & (prices["value"] > 0)
+    return mask
+
 
 _MISSED = 1e-6
 """Shortfall below which a target counts as met (solver round-off)."""
@@ -287,9 +293,7 @@ _MISSED = 1e-6
 def _stopped_by(run: RunResult, country: str, top: int = 3) -> str:
     """The most valuable binding limits that could have served ``country``'s target."""
     prices = run.prices
-    limits = prices.loc[
-        prices["family"].isin(_LIMIT_FAMILIES) & prices["binding"] & (prices["value"] > 0)
-    ]
+    limits = prices.loc[_binding_limits(prices)]
     if run.regime is Regime.NATIONAL:
         limits = limits.loc[limits["country"] == country]
     if limits.empty:

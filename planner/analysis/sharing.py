@@ -25,7 +25,7 @@ from __future__ import annotations
 import importlib
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,7 @@ from planner.analysis.games import (
 )
 from planner.errors import InputError, NoPlanError
 from planner.model.build import BuiltModel, build, setting_for
+from planner.model.families import Dim, Key, PriceFamily
 from planner.model.solve import Prices, SolveOptions, Status, solve
 from planner.scenario.schema import Mode, Regime, Scenario
 
@@ -134,53 +135,66 @@ class CoalitionCost:
 # ----------------------------------------------------------------------------------------
 # Owen's allocation from the grand coalition's prices
 
-RowKey = tuple[str, str, str]
-"""``(family, country, item)`` of a right-hand side a member owns."""
+RowKey = tuple[str, ...]
+"""``(price family, *key)`` of a right-hand side a member owns, e.g. ``("capacity", "A",
+"fab")``: the family's :class:`~planner.model.families.PriceFamily` value, then its key."""
+
+_OWNED = (PriceFamily.TARGET, PriceFamily.RESOURCE, PriceFamily.CAPACITY, PriceFamily.NEW_LIMIT)
+"""The right-hand sides a member brings to Owen's game: its targets, resources' availability,
+existing capacity and ``max_new``; each is indexed by ``country`` first, its owner."""
 
 
 def _contributions(built: BuiltModel, members: Sequence[str]) -> dict[str, dict[RowKey, float]]:
-    """Each member's right-hand sides: its targets, resources, existing and new capacity."""
+    """Each member's right-hand sides: its targets, resources, existing and new capacity
+    (each family's :attr:`~PriceFamily.rhs` column of the rows the model holds)."""
     scenario = built.scenario
+    in_model: dict[PriceFamily, Collection[Key]] = {
+        PriceFamily.TARGET: built.targets,
+        PriceFamily.RESOURCE: built.use,
+        PriceFamily.CAPACITY: built.capacity,
+        PriceFamily.NEW_LIMIT: built.new,
+    }
+    sheets: list[tuple[Sequence[Any], tuple[PriceFamily, ...]]] = [
+        (scenario.targets, (PriceFamily.TARGET,)),
+        (scenario.resources, (PriceFamily.RESOURCE,)),
+        (scenario.capacity, (PriceFamily.CAPACITY, PriceFamily.NEW_LIMIT)),
+    ]
     owned: dict[str, dict[RowKey, float]] = {m: {} for m in members}
-    for (country, commodity), amount in built.targets.items():
-        owned[country][("target", country, commodity)] = amount
-    for row in scenario.resources:
-        if row.country in owned and (row.country, row.commodity) in built.use:
-            owned[row.country][("resource", row.country, row.commodity)] = row.available
-    for cap in scenario.capacity:
-        if cap.country in owned and (cap.country, cap.process) in built.capacity:
-            owned[cap.country][("existing", cap.country, cap.process)] = cap.existing
-            if (cap.country, cap.process) in built.new:
-                owned[cap.country][("max_new", cap.country, cap.process)] = cap.max_new
+    for rows, families in sheets:
+        for row in rows:
+            for family in families:
+                key = family.key(row)
+                if row.country in owned and key in in_model[family]:
+                    assert family.rhs is not None
+                    owned[row.country][(family.value, *key)] = getattr(row, family.rhs)
     return owned
 
 
 def _sensitivities(prices: Prices) -> dict[RowKey, float]:
     """``d c(N) / d b`` per right-hand side: a target's price is positive, the others'
-    are minus the money one more unit saves."""
+    (limits) are minus the money one more unit saves."""
     rows: dict[RowKey, float] = {}
-    rows.update({("target", c, k): v for (c, k), v in prices.target.items()})
-    rows.update({("resource", c, k): -v for (c, k), v in prices.resource.items()})
-    rows.update({("existing", c, p): -v for (c, p), v in prices.capacity.items()})
-    rows.update({("max_new", c, p): -v for (c, p), v in prices.new_limit.items()})
+    for family in _OWNED:
+        sign = -1.0 if family.limit else 1.0
+        rows.update({(family.value, *key): sign * v for key, v in prices.of(family).items()})
     return rows
 
 
 def _unowned_rent(prices: Prices, members: set[str]) -> list[tuple[str, float]]:
     """Right-hand sides no member owns that carry a price: non-member supply, link caps."""
     rent: list[tuple[str, float]] = []
-    families = (
-        ("resource", prices.resource),
-        ("existing capacity", prices.capacity),
-        ("new capacity", prices.new_limit),
-    )
-    for label, values in families:
-        for (country, item), value in values.items():
+    for family in (PriceFamily.RESOURCE, PriceFamily.CAPACITY, PriceFamily.NEW_LIMIT):
+        for key, value in prices.of(family).items():
+            named = family.named(key)
+            country, item = named[Dim.COUNTRY], named.get(Dim.PROCESS, named.get(Dim.COMMODITY))
             if country not in members and abs(value) > _RENT_TOLERANCE:
-                rent.append((f"{label} {item} in non-member {country}", value))
-    for (commodity, exporter, importer), value in prices.link.items():
+                rent.append((f"{family.noun} {item} in non-member {country}", value))
+    link = PriceFamily.LINK
+    for key, value in prices.of(link).items():
+        named = link.named(key)
         if abs(value) > _RENT_TOLERANCE:
-            rent.append((f"link capacity {exporter} -> {importer} ({commodity})", value))
+            where = f"{named[Dim.EXPORTER]} -> {named[Dim.IMPORTER]} ({named[Dim.COMMODITY]})"
+            rent.append((f"{link.noun} {where}", value))
     return sorted(rent, key=lambda item: -abs(item[1]))
 
 

@@ -47,6 +47,7 @@ from planner.io.xlsx import (
     write_text,
     write_value,
 )
+from planner.model.families import PriceFamily
 from planner.model.results import RUN_ORDER
 from planner.scenario.schema import Mode, Regime
 
@@ -587,7 +588,8 @@ _PRICE_NOTES = (
 
 
 def _prices_sheet(sheet: Worksheet, comparison: Comparison) -> None:
-    frame = comparison.tables("prices")
+    # family_id is the key code filters on; the sheet shows the family's label
+    frame = comparison.tables("prices").drop(columns="family_id")
     if not frame.empty:
         parts = [
             part.sort_values("binding", ascending=False, kind="stable")
@@ -709,8 +711,9 @@ def _column_notes(sheet: str, currency: str) -> dict[str, str]:
             "cost": f"Units used times unit cost, {money}.",
         },
         "Prices": {
-            "family": "commodity: the balance of a commodity in a country. resource, "
-            "capacity: an availability or capacity limit. budget: the capital budget.",
+            "family": f"{PriceFamily.BALANCE.label}: the balance of a commodity in a country. "
+            f"{PriceFamily.RESOURCE.label}, {PriceFamily.CAPACITY.label}: an availability or "
+            f"capacity limit. {PriceFamily.BUDGET.label}: the capital budget.",
             "value": "The objective's improvement per extra unit (money in min_cost, "
             "weighted capability in max_capability).",
             "binding": "yes: the constraint holds with equality in the plan.",

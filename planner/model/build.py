@@ -5,8 +5,11 @@ a regime puts in the model (docs/model.md, "Links of each regime"); :func:`build
 scenario and a setting into a :class:`BuiltModel`, whose typed handles are the only way
 later stages read the solution. Variables and constraints exist only for rows that exist.
 
-Index tuples keep one order everywhere: ``(country, commodity)``, ``(country, process)``,
-``(commodity, exporter, importer)``.
+Every family of variables and of priced constraints is a member of
+:class:`~planner.model.families.VariableFamily` or :class:`~planner.model.families.PriceFamily`,
+whose ``dims`` fix the one order of its index tuples (``(country, commodity)``,
+``(country, process)``, ``(commodity, exporter, importer)``); keys are built from records by
+``family.key(record)``.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from typing import Any
 
 import pulp
 
+from planner.model.families import Key, PriceFamily, VariableFamily
 from planner.model.links import LinkKey, TradeLink, coalition_countries, regime_links
 from planner.scenario.schema import Capacity, Mode, Regime, Role, Scenario
 
 __all__ = [
     "BudgetGroup",
     "BuiltModel",
+    "Key",
     "LinkKey",
     "Pair",
     "Setting",
@@ -34,7 +39,7 @@ __all__ = [
 
 Pair = tuple[str, str]
 
-SpendTerm = tuple[str, Any, float]
+SpendTerm = tuple[VariableFamily, Key, float]
 """(variable family, index tuple, money per unit): one term of a country's spend."""
 
 
@@ -111,8 +116,13 @@ def setting_for(
 class BuiltModel:
     """A PuLP problem with typed handles to every variable and constraint family.
 
+    One handle per :class:`~planner.model.families.VariableFamily` (an attribute named by its
+    value; :meth:`variables` reads it by member) and per priced constraint row
+    (``balance``, ``capacity``, ``budget``; :meth:`rows`). The bound-priced families
+    (resource, new-capacity limit, link) are the upper bounds of ``use``, ``new``, ``ship``.
+
     ``spend`` holds, per country, the terms of its spend as (variable family, index
-    tuple, money per unit), e.g. ``("ship", ("chip", "A", "B"), 0.5)``: the model turns
+    tuple, money per unit), e.g. ``(VariableFamily.SHIP, ("chip", "A", "B"), 0.5)``: the model turns
     them into expressions, and the solve stage prices them with the values it has read,
     so spend per country needs neither a second reading of the solution nor a reparse.
     """
@@ -120,25 +130,37 @@ class BuiltModel:
     scenario: Scenario
     setting: Setting
     problem: pulp.LpProblem
-    use: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
-    act: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
-    new: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
-    build: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
-    ship: dict[LinkKey, pulp.LpVariable] = field(default_factory=dict)
-    deliver: dict[Pair, pulp.LpVariable] = field(default_factory=dict)
-    targets: dict[Pair, float] = field(default_factory=dict)
-    weights: dict[Pair, float] = field(default_factory=dict)
-    balance: dict[Pair, pulp.LpConstraint] = field(default_factory=dict)
-    capacity: dict[Pair, pulp.LpConstraint] = field(default_factory=dict)
+    use: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    act: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    new: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    build: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    ship: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    deliver: dict[Key, pulp.LpVariable] = field(default_factory=dict)
+    targets: dict[Key, float] = field(default_factory=dict)
+    weights: dict[Key, float] = field(default_factory=dict)
+    balance: dict[Key, pulp.LpConstraint] = field(default_factory=dict)
+    capacity: dict[Key, pulp.LpConstraint] = field(default_factory=dict)
     budget: dict[str, pulp.LpConstraint] = field(default_factory=dict)
     spend: dict[str, list[SpendTerm]] = field(default_factory=dict)
     cost: pulp.LpAffineExpression | None = None
     capability: pulp.LpAffineExpression | None = None
 
+    def variables(self, family: VariableFamily) -> dict[Key, pulp.LpVariable]:
+        """The variables of one family, by key."""
+        handles: dict[Key, pulp.LpVariable] = getattr(self, family.value)
+        return handles
+
+    def rows(self, family: PriceFamily) -> dict[Any, pulp.LpConstraint]:
+        """The constraint rows a row-priced family prices (balance, capacity, budget)."""
+        if family not in _ROW_FAMILIES:
+            raise ValueError(f"{family.value} prices no constraint row of its own")
+        handles: dict[Any, pulp.LpConstraint] = getattr(self, family.value)
+        return handles
+
     def spend_of(self, countries: Iterable[str]) -> list[tuple[pulp.LpVariable, float]]:
         """The (variable, money per unit) terms of the spend of ``countries``."""
         return [
-            (getattr(self, family)[key], cost)
+            (self.variables(family)[key], cost)
             for country in countries
             for family, key, cost in self.spend[country]
         ]
@@ -147,6 +169,10 @@ class BuiltModel:
     def is_mip(self) -> bool:
         """True when the model has build decisions."""
         return bool(self.build)
+
+
+_ROW_FAMILIES = (PriceFamily.BALANCE, PriceFamily.CAPACITY, PriceFamily.BUDGET)
+"""The price families that are constraint rows, each held on a handle named by its value."""
 
 
 def build(scenario: Scenario, setting: Setting) -> BuiltModel:
@@ -170,14 +196,14 @@ def build(scenario: Scenario, setting: Setting) -> BuiltModel:
 def _add_resources(model: BuiltModel, in_model: set[str]) -> None:
     """``0 <= use[c,k] <= available``; spend += cost * use."""
     rows = [r for r in model.scenario.resources if r.country in in_model]
-    keys = [(r.country, r.commodity) for r in rows]
+    keys = [VariableFamily.USE.key(r) for r in rows]
     variables = model.problem.add_variable_dict("use_%s", range(len(rows)), lowBound=0)
     for n, (key, row) in enumerate(zip(keys, rows, strict=True)):
         var = variables[n]
         var.upBound = row.available
         model.use[key] = var
         if row.cost:
-            model.spend[row.country].append(("use", key, row.cost))
+            model.spend[row.country].append((VariableFamily.USE, key, row.cost))
 
 
 def _add_activity(model: BuiltModel, rows: list[Capacity]) -> None:
@@ -190,20 +216,20 @@ def _add_activity(model: BuiltModel, rows: list[Capacity]) -> None:
     decided = [n for n in growable if rows[n].needs_build_decision]
     builds = problem.add_variable_dict("build_%s", decided, cat="Binary")
     for n, row in enumerate(rows):
-        key = (row.country, row.process)
+        key = VariableFamily.ACT.key(row)  # the same (country, process) for new and build
         model.act[key] = acts[n]
         spend = model.spend[row.country]
         if row.cost:
-            spend.append(("act", key, row.cost))
+            spend.append((VariableFamily.ACT, key, row.cost))
         if n in news:
             news[n].upBound = row.max_new
             model.new[key] = news[n]
             if row.new_cost:
-                spend.append(("new", key, row.new_cost))
+                spend.append((VariableFamily.NEW, key, row.new_cost))
         if n in builds:
             model.build[key] = builds[n]
             if row.fixed_cost:
-                spend.append(("build", key, row.fixed_cost))
+                spend.append((VariableFamily.BUILD, key, row.fixed_cost))
 
 
 def _add_trade(model: BuiltModel) -> None:
@@ -214,9 +240,10 @@ def _add_trade(model: BuiltModel) -> None:
         var = ships[n]
         if link.capacity is not None:
             var.upBound = link.capacity
-        model.ship[link.key] = var
+        key = VariableFamily.SHIP.key(link)
+        model.ship[key] = var
         if link.cost:
-            model.spend[link.importer].append(("ship", link.key, link.cost))
+            model.spend[link.importer].append((VariableFamily.SHIP, key, link.cost))
 
 
 def _add_deliveries(model: BuiltModel) -> None:
@@ -232,7 +259,7 @@ def _add_deliveries(model: BuiltModel) -> None:
     min_cost = model.setting.mode is Mode.MIN_COST
     delivers = model.problem.add_variable_dict("deliver_%s", range(len(rows)), lowBound=0)
     for n, row in enumerate(rows):
-        key = (row.country, row.commodity)
+        key = VariableFamily.DELIVER.key(row)
         model.targets[key] = row.amount
         model.weights[key] = row.weight
         if min_cost:
@@ -244,7 +271,7 @@ def _add_capacity_limits(model: BuiltModel, rows: list[Capacity]) -> None:
     """``act[c,p] - new[c,p] <= existing``."""
     problem = model.problem
     for row in rows:
-        key = (row.country, row.process)
+        key = PriceFamily.CAPACITY.key(row)
         terms = [(model.act[key], 1.0)]
         if key in model.new:
             terms.append((model.new[key], -1.0))
@@ -256,7 +283,7 @@ def _add_build_logic(model: BuiltModel, rows: list[Capacity]) -> None:
     """``new <= max_new * build`` and, where min_new > 0, ``new >= min_new * build``."""
     problem = model.problem
     for row in rows:
-        key = (row.country, row.process)
+        key = VariableFamily.BUILD.key(row)
         if key not in model.build:
             continue
         new, decide = model.new[key], model.build[key]
@@ -280,7 +307,7 @@ def _add_balances(model: BuiltModel) -> None:
         sign = 1.0 if line.role is Role.OUTPUT else -1.0
         recipe[line.process].append((line.commodity, sign * line.amount))
     # PuLP adds up repeated variables in a row, so each term is simply appended
-    terms: dict[Pair, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
+    terms: dict[Key, list[tuple[pulp.LpVariable, float]]] = defaultdict(list)
     for key, var in model.use.items():
         terms[key].append((var, 1.0))
     for (c, p), var in model.act.items():

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from planner.model.build import Setting
+from planner.model.families import Dim, Key, PriceFamily, VariableFamily
 from planner.model.solve import Prices, Solution, Status
 from planner.scenario.schema import Mode, Regime, Scenario
 
@@ -27,7 +28,16 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     "production": ["country", "process", "layer", "activity", "existing", "new", "built"],
     "trade": ["commodity", "exporter", "importer", "quantity", "unit_cost", "cost", "capacity"],
     "resources": ["country", "commodity", "used", "available", "unit_cost", "cost"],
-    "prices": ["family", "country", "item", "value", "binding", "may_not_be_unique", "reading"],
+    "prices": [
+        "family",
+        "country",
+        "item",
+        "value",
+        "binding",
+        "may_not_be_unique",
+        "reading",
+        "family_id",
+    ],
 }
 
 
@@ -48,7 +58,9 @@ class RunResult:
             whether a build decision was taken.
         trade: per link that carries anything: quantity and what the importer pays.
         resources: per resource row: units used against units available.
-        prices: shadow prices with a plain-language reading.
+        prices: shadow prices with a plain-language reading; ``family`` is the family's
+            display label, ``family_id`` its :class:`~planner.model.families.PriceFamily`
+            (filter on this one: the labels are words for readers).
     """
 
     mode: Mode
@@ -126,7 +138,7 @@ def _deliveries(scenario: Scenario, setting: Setting, solution: Solution) -> pd.
     for target in scenario.targets:
         if target.country not in members:
             continue
-        delivered = solution.deliver.get((target.country, target.commodity), 0.0)
+        delivered = solution.deliver.get(VariableFamily.DELIVER.key(target), 0.0)
         rows.append(
             {
                 "country": target.country,
@@ -167,7 +179,7 @@ def _production(scenario: Scenario, setting: Setting, solution: Solution) -> pd.
     for row in scenario.capacity:
         if row.country not in in_model:
             continue
-        key = (row.country, row.process)
+        key = VariableFamily.ACT.key(row)
         rows.append(
             {
                 "country": row.country,
@@ -185,7 +197,7 @@ def _production(scenario: Scenario, setting: Setting, solution: Solution) -> pd.
 def _trade(setting: Setting, solution: Solution) -> pd.DataFrame:
     rows = []
     for link in setting.links:
-        quantity = solution.ship.get(link.key, 0.0)
+        quantity = solution.ship.get(VariableFamily.SHIP.key(link), 0.0)
         if quantity <= 0:
             continue
         rows.append(
@@ -208,10 +220,10 @@ def _resources(scenario: Scenario, setting: Setting, solution: Solution) -> pd.D
         {
             "country": row.country,
             "commodity": row.commodity,
-            "used": solution.use.get((row.country, row.commodity), 0.0),
+            "used": solution.use.get(VariableFamily.USE.key(row), 0.0),
             "available": row.available,
             "unit_cost": row.cost,
-            "cost": row.cost * solution.use.get((row.country, row.commodity), 0.0),
+            "cost": row.cost * solution.use.get(VariableFamily.USE.key(row), 0.0),
         }
         for row in scenario.resources
         if row.country in in_model
@@ -219,25 +231,16 @@ def _resources(scenario: Scenario, setting: Setting, solution: Solution) -> pd.D
     return table_frame("resources", rows)
 
 
-_FAMILIES = {
-    "balance": ("commodity", "one more unit of `{item}` in `{country}`"),
-    "resource": ("resource", "one more unit of `{item}` available in `{country}`"),
-    "capacity": ("capacity", "one more unit of existing `{item}` capacity in `{country}`"),
-    "new_limit": ("new capacity limit", "room for one more unit of new `{item}` in `{country}`"),
-    "link": ("link capacity", "one more unit of `{item}` capacity on the link `{country}`"),
-    "budget": ("budget", "one more {currency} of budget for `{country}`"),
-    "target": ("target", "one more unit of the `{item}` target of `{country}`"),
-}
-
-
-def _locate(family: str, key: Any) -> tuple[str, str]:
-    """(country, item) of a price key: links read ``exporter->importer``."""
-    if family == "budget":
-        return str(key), "budget"
-    if family == "link":
-        commodity, exporter, importer = key
-        return f"{exporter}->{importer}", commodity
-    return key[0], key[1]
+def _locate(family: PriceFamily, key: str | Key) -> tuple[str, str]:
+    """(country, item) of a price key: a link's country reads ``exporter->importer``, a
+    budget's is its group and its item ``budget``."""
+    named = family.named(key)
+    if Dim.GROUP in named:
+        return named[Dim.GROUP], "budget"
+    if Dim.EXPORTER in named:
+        return f"{named[Dim.EXPORTER]}->{named[Dim.IMPORTER]}", named[Dim.COMMODITY]
+    item = named.get(Dim.PROCESS, named.get(Dim.COMMODITY, ""))
+    return named[Dim.COUNTRY], item
 
 
 def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFrame:
@@ -257,23 +260,13 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
         effect = "lower the {whose} cost by {value:.4g} {currency}"
     else:
         effect = "raise the {whose} capability by {value:.4g}"
-    tables: dict[str, dict[Any, float]] = {
-        "balance": prices.balance,
-        "resource": prices.resource,
-        "capacity": prices.capacity,
-        "new_limit": prices.new_limit,
-        "link": prices.link,
-        "budget": prices.budget,
-        "target": prices.target,
-    }
     rows = []
-    for family, values in tables.items():
-        label, subject = _FAMILIES[family]
-        for key, value in values.items():
+    for family in PriceFamily:  # the enum's order is the table's
+        for key, value in prices.of(family).items():
             country, item = _locate(family, key)
-            binding = (family, key if isinstance(key, tuple) else (key,)) in prices.tight
-            text = subject.format(item=item, country=country, currency=scenario.currency)
-            if family == "target":
+            binding = prices.binding(family, key)
+            text = family.subject(key, scenario.currency)
+            if family is PriceFamily.TARGET:
                 verb = f"cost {value:.4g} {scenario.currency}"
             elif value:
                 verb = effect.format(whose=whose, value=value, currency=scenario.currency)
@@ -282,13 +275,14 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
             reading = f"{text} would {verb}"
             rows.append(
                 {
-                    "family": label,
+                    "family": family.label,
                     "country": country,
                     "item": item,
                     "value": value,
-                    "binding": binding or family == "target",
+                    "binding": binding or family is PriceFamily.TARGET,
                     "may_not_be_unique": binding and prices.degenerate,
                     "reading": reading[0].upper() + reading[1:],
+                    "family_id": family,
                 }
             )
     return table_frame("prices", rows)

@@ -32,7 +32,8 @@ from typing import Any
 
 import pulp
 
-from planner.model.build import BuiltModel, LinkKey, Pair
+from planner.model.build import BuiltModel
+from planner.model.families import Key, PriceFamily, VariableFamily
 from planner.scenario.schema import Mode
 
 _TOLERANCE = 1e-7
@@ -109,37 +110,58 @@ class Prices:
     marks constraints that hold with equality; ``degenerate`` says the LP's solution was
     degenerate, so prices of tight constraints may not be unique. ``fixed_binaries`` says
     they come from the LP with build decisions fixed.
+
+    One attribute per :class:`~planner.model.families.PriceFamily`, named by its value
+    (:meth:`of` reads it by member); ``tight`` holds ``(family, key as a tuple)``.
     """
 
-    balance: dict[Pair, float] = field(default_factory=dict)
-    resource: dict[Pair, float] = field(default_factory=dict)
-    capacity: dict[Pair, float] = field(default_factory=dict)
+    balance: dict[Key, float] = field(default_factory=dict)
+    resource: dict[Key, float] = field(default_factory=dict)
+    capacity: dict[Key, float] = field(default_factory=dict)
     budget: dict[str, float] = field(default_factory=dict)
-    new_limit: dict[Pair, float] = field(default_factory=dict)
-    link: dict[LinkKey, float] = field(default_factory=dict)
-    target: dict[Pair, float] = field(default_factory=dict)
-    tight: frozenset[tuple[str, tuple[str, ...]]] = frozenset()
+    new_limit: dict[Key, float] = field(default_factory=dict)
+    link: dict[Key, float] = field(default_factory=dict)
+    target: dict[Key, float] = field(default_factory=dict)
+    tight: frozenset[tuple[PriceFamily, Key]] = frozenset()
     degenerate: bool = False
     fixed_binaries: bool = False
+
+    def of(self, family: PriceFamily) -> dict[Any, float]:
+        """The prices of one family, by key."""
+        values: dict[Any, float] = getattr(self, family.value)
+        return values
+
+    def binding(self, family: PriceFamily, key: str | Key) -> bool:
+        """True when the constraint or bound priced at ``key`` holds with equality."""
+        return (family, (key,) if isinstance(key, str) else key) in self.tight
 
 
 @dataclass(frozen=True)
 class Solution:
-    """Everything a run's solve produced, as plain numbers keyed by index tuples."""
+    """Everything a run's solve produced, as plain numbers keyed by index tuples.
+
+    One attribute of values per :class:`~planner.model.families.VariableFamily`, named by
+    its value (:meth:`values` reads it by member).
+    """
 
     status: Status
     message: str = ""
     objective: float | None = None
     solve_time: float = 0.0
     gap: float | None = None
-    use: dict[Pair, float] = field(default_factory=dict)
-    act: dict[Pair, float] = field(default_factory=dict)
-    new: dict[Pair, float] = field(default_factory=dict)
-    build: dict[Pair, float] = field(default_factory=dict)
-    ship: dict[LinkKey, float] = field(default_factory=dict)
-    deliver: dict[Pair, float] = field(default_factory=dict)
+    use: dict[Key, float] = field(default_factory=dict)
+    act: dict[Key, float] = field(default_factory=dict)
+    new: dict[Key, float] = field(default_factory=dict)
+    build: dict[Key, float] = field(default_factory=dict)
+    ship: dict[Key, float] = field(default_factory=dict)
+    deliver: dict[Key, float] = field(default_factory=dict)
     spend: dict[str, float] = field(default_factory=dict)
     prices: Prices = field(default_factory=Prices)
+
+    def values(self, family: VariableFamily) -> dict[Key, float]:
+        """The values of one variable family, by key."""
+        values: dict[Key, float] = getattr(self, family.value)
+        return values
 
 
 _STATUS = {
@@ -462,7 +484,7 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions, want_prices:
 
 
 def _prices(
-    model: BuiltModel, options: SolveOptions, builds: dict[Pair, float], prepare: Any
+    model: BuiltModel, options: SolveOptions, builds: dict[Key, float], prepare: Any
 ) -> tuple[Prices, float]:
     """Shadow prices of the solved model; for a MILP, from the LP with binaries fixed.
 
@@ -488,15 +510,11 @@ def _values(model: BuiltModel) -> dict[str, Any]:
         return {key: _clean(var.varValue) for key, var in handles.items()}
 
     values: dict[str, Any] = {
-        "use": read(model.use),
-        "act": read(model.act),
-        "new": read(model.new),
-        "build": {key: float(round(value)) for key, value in read(model.build).items()},
-        "ship": read(model.ship),
-        "deliver": read(model.deliver),
+        family.value: read(model.variables(family)) for family in VariableFamily
     }
+    values["build"] = {key: float(round(value)) for key, value in values["build"].items()}
     values["spend"] = {
-        country: sum(values[family][key] * cost for family, key, cost in terms)
+        country: sum(values[family.value][key] * cost for family, key, cost in terms)
         for country, terms in model.spend.items()
     }
     return values
@@ -522,22 +540,21 @@ def _read_prices(model: BuiltModel, *, fixed_binaries: bool = False) -> Prices:
     Balance rows have the extra supply on their left-hand side, so their rhs falls.
     """
     sign = -1.0 if model.problem.sense == pulp.LpMinimize else 1.0
-    tight: set[tuple[str, tuple[str, ...]]] = set()
+    tight: set[tuple[PriceFamily, Key]] = set()
 
-    def row_value(
-        family: str, rows: dict[Any, pulp.LpConstraint], direction: float
-    ) -> dict[Any, float]:
+    def row_value(family: PriceFamily, direction: float) -> dict[Any, float]:
         values = {}
-        for key, row in rows.items():
+        for key, row in model.rows(family).items():
             values[key] = _clean(sign * direction * (row.pi or 0.0))
             if abs(row.slack or 0.0) <= _TOLERANCE:
                 tight.add((family, key if isinstance(key, tuple) else (key,)))
         return values
 
-    def bound_value(family: str, columns: dict[Any, pulp.LpVariable]) -> dict[Any, float]:
+    def bound_value(family: PriceFamily) -> dict[Any, float]:
         """Value of raising an upper bound: the column's dual, where it sits at that bound."""
+        assert family.bound_of is not None
         values = {}
-        for key, var in columns.items():
+        for key, var in model.variables(family.bound_of).items():
             upper = var.upBound
             if upper is None or not math.isfinite(upper):
                 continue
@@ -556,12 +573,12 @@ def _read_prices(model: BuiltModel, *, fixed_binaries: bool = False) -> Prices:
             key: _clean(penalty + min(0.0, var.dj or 0.0)) for key, var in model.deliver.items()
         }
     return Prices(
-        balance=row_value("balance", model.balance, -1.0),
-        resource=bound_value("resource", model.use),
-        capacity=row_value("capacity", model.capacity, 1.0),
-        budget=row_value("budget", model.budget, 1.0),
-        new_limit=bound_value("new_limit", model.new),
-        link=bound_value("link", model.ship),
+        balance=row_value(PriceFamily.BALANCE, -1.0),
+        resource=bound_value(PriceFamily.RESOURCE),
+        capacity=row_value(PriceFamily.CAPACITY, 1.0),
+        budget=row_value(PriceFamily.BUDGET, 1.0),
+        new_limit=bound_value(PriceFamily.NEW_LIMIT),
+        link=bound_value(PriceFamily.LINK),
         target=target,
         tight=frozenset(tight),
         degenerate=_is_degenerate(model),
