@@ -4,6 +4,13 @@ Run from the repository root::
 
     .venv/bin/python benchmarks/bench_sharing.py --workers 2
     .venv/bin/python benchmarks/bench_sharing.py --compare 200
+    .venv/bin/python benchmarks/bench_sharing.py --share --samples 8
+
+``--share`` times ``planner share`` itself (:func:`planner.analysis.sharing.share`, the
+batch engine underneath) on the full default scenario, 24 members, with a sampled Shapley
+value of ``--samples`` permutations and its stability search, once with 1 worker and once
+with 2 (or ``--workers``), checks that both give the same numbers, and prints wall and CPU
+seconds and the speed-up.
 
 The first solves every one of the ``2^12 - 1 = 4,095`` coalitions of the first 12 members
 of the default scenario, as ``planner share`` does (:class:`planner.analysis.sharing.CoalitionCost`:
@@ -255,6 +262,32 @@ def _rebuild_without_prices(cost: CoalitionCost, coalition: frozenset[str]) -> f
     return float(objective.value())
 
 
+def share_speedup(scenario: Scenario, samples: int, workers: int) -> None:
+    """Time :func:`planner.analysis.sharing.share` with 1 and with ``workers`` processes."""
+    from planner.analysis.sharing import share
+
+    timed: dict[int, tuple[float, float, Any]] = {}
+    for count in (1, workers):
+        wall, cpu = time.perf_counter(), _cpu_with_children()
+        result = share(scenario, ("shapley",), samples=samples, workers=count)
+        timed[count] = (time.perf_counter() - wall, _cpu_with_children() - cpu, result)
+        print(
+            f"share --method shapley --samples {samples}, {count} worker(s): "
+            f"{len(result.coalition_costs):,} coalitions in {timed[count][0]:,.1f} s wall, "
+            f"{timed[count][1]:,.1f} s CPU (this process and its workers)"
+        )
+    one, many = timed[1][2], timed[workers][2]
+    if one.to_json() | {"seconds": 0} != many.to_json() | {"seconds": 0}:
+        raise SystemExit("the results differ with the number of workers")
+    print(f"speed-up with {workers} workers: {timed[1][0] / timed[workers][0]:.2f}x")
+
+
+def _cpu_with_children() -> float:
+    """CPU seconds of this process and of its finished children (the pool's processes)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print coalitions per second for exact Shapley (or compare the two variants)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
@@ -262,8 +295,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=MEMBERS)
     parser.add_argument("--variant", choices=("rebuild", "bounds"), default="rebuild")
     parser.add_argument("--compare", type=int, metavar="N", help="time both on N coalitions")
+    parser.add_argument("--share", action="store_true", help="time planner share, 1 vs N workers")
+    parser.add_argument("--samples", type=int, default=8, help="permutations for --share")
     args = parser.parse_args(argv)
     full, origin = default_scenario()
+    if args.share:
+        print(f"scenario: {origin}: {len(full.countries)} countries, {len(full.members)} members")
+        share_speedup(full, args.samples, args.workers)
+        return 0
     scenario = with_members(full, args.members)
     grand = solve(
         build(scenario, setting_for(scenario, Regime.COALITION, Mode.MIN_COST)), SolveOptions()

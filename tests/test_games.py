@@ -21,6 +21,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from planner.analysis.batch import Progress
 from planner.analysis.games import (
     Allocation,
     CoalitionError,
@@ -781,10 +782,11 @@ def test_non_finite_costs_and_missing_coalitions_are_failures() -> None:
 
 
 def test_progress_is_reported_up_to_the_total() -> None:
-    seen: list[tuple[int, int]] = []
-    values = CoalitionValues(additive_cost, progress=lambda done, total: seen.append((done, total)))
+    seen: list[Progress] = []
+    values = CoalitionValues(additive_cost, progress=seen.append)
     shapley_exact(names(4), values)
-    assert seen == [(k, 15) for k in range(1, 16)]
+    assert (seen[-1].done, seen[-1].failed, seen[-1].total) == (15, 0, 15)
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
 
 
 def test_parallel_workers_give_the_same_values_and_report_failures() -> None:

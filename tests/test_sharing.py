@@ -8,6 +8,7 @@ allocation from the grand coalition's prices, the result's JSON contract and wor
 
 from __future__ import annotations
 
+import io
 import json
 import random
 import sys
@@ -25,6 +26,7 @@ from pytest import approx
 from workbooks import MINIMAL_SCENARIO, minimal_scenario_tables, write_workbook
 
 import planner.analysis.sharing
+from planner.analysis.batch import Progress
 from planner.analysis.games import CoalitionError, CoalitionValues, shapley_exact
 from planner.analysis.sharing import CoalitionCost, SharingResult, owen_allocation
 from planner.api import share
@@ -568,16 +570,20 @@ def test_share_command_exit_codes(workbook: Path) -> None:
     assert "input workbook" in onto_input.stderr
 
 
-def test_progress_counts_big_and_small_batches(capsys: pytest.CaptureFixture[str]) -> None:
-    progress = _Progress(threshold=4)
+def test_progress_counts_big_and_small_batches() -> None:
+    stream = io.StringIO()  # not a terminal: plain lines
+    progress = _Progress(threshold=4, stream=stream, interval=0)
     for done in (2, 4, 6):  # one batch of 6, in chunks: a bar
-        progress(done, 6)
+        progress(Progress(done, 0, 6, float(done), 6.0 - done))
     for total in (3, 2):  # two small batches: counted
         for done in range(1, total + 1):
-            progress(done, total)
+            progress(Progress(done, 0, total, 1.0, 0.0))
     progress.close()
     assert progress.solved == 11
-    assert "solving coalitions" in capsys.readouterr().err
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "solving coalitions: 2 of 6 (33%), 2 s, about 4 s left"
+    assert lines[2] == "solving coalitions: 6 of 6 (100%), 6 s"
+    assert lines[-1] == "coalitions solved: 11 (stability search)"
 
 
 @pytest.mark.usefixtures("failing_bc")

@@ -32,15 +32,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import math
-import multiprocessing
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
 
+from planner.analysis.batch import BatchEngine, Outcome, ProgressCallback
 from planner.errors import NoPlanError
 from planner.model.lp import solve_lp
 
@@ -67,9 +66,6 @@ __all__ = [
 Coalition = frozenset[str]
 CostFunction = Mapping[frozenset[str], float] | Callable[[frozenset[str]], float]
 """A cost game: ``c(S)`` for every non-empty coalition ``S`` of the players."""
-
-ProgressCallback = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` while one batch of coalitions is evaluated."""
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -214,40 +210,18 @@ def _label(coalition: Iterable[str]) -> str:
 # Evaluating coalition costs, cached and in parallel
 
 
-class FutureLike(Protocol):
-    """What :meth:`ExecutorLike.submit` returns: ``concurrent.futures`` or Dask futures."""
-
-    def result(self) -> Any:
-        """Block until done; return the value or raise the task's exception."""
-        ...
-
-
 class ExecutorLike(Protocol):
-    """An executor: ``concurrent.futures.Executor`` or a Dask ``distributed.Client``."""
+    """An executor: any ``concurrent.futures.Executor``, or a Dask ``distributed.Client``
+    (whose ``get_executor()`` is then used)."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any) -> FutureLike:
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any:
         """Schedule ``fn(*args)``."""
         ...
 
 
-_Outcome = tuple[float | None, str | None]
-
-
-def _evaluate_one(cost: Callable[[Coalition], float], coalition: Coalition) -> _Outcome:
-    try:
-        value = float(cost(coalition))
-    except Exception as exc:  # a failed coalition is reported, not fatal
-        return None, _describe(exc)
-    if not math.isfinite(value):
-        return None, f"its cost is {value}, not a finite number"
-    return value, None
-
-
-def _evaluate_chunk(
-    cost: Callable[[Coalition], float], coalitions: Sequence[Coalition]
-) -> list[_Outcome]:
-    """The task a worker runs: one chunk of coalitions, failures caught one by one."""
-    return [_evaluate_one(cost, s) for s in coalitions]
+def _evaluate_cost(cost: Callable[[Coalition], float], coalition: Coalition) -> float:
+    """The batch engine's item function: ``cost`` is the context each worker holds."""
+    return float(cost(coalition))
 
 
 def _describe(exc: BaseException) -> str:
@@ -273,18 +247,21 @@ class CoalitionValues:
 
     Pass one to any function of this module in place of the plain cost function, to
     share the cache between methods (Shapley, nucleolus and stability reuse the same
-    ``2^n - 1`` values) and to evaluate batches in parallel.
+    ``2^n - 1`` values) and to evaluate batches in parallel. The batches run on
+    :class:`planner.analysis.batch.BatchEngine`: the cost function is sent once to each
+    worker, a coalition whose evaluation raises (or kills its worker) fails alone, and the
+    values do not depend on the number of workers.
 
     Args:
         cost: the cost game. With ``workers > 1`` or an ``executor`` it must pickle
             (a module-level function or an instance of a module-level class).
-        workers: processes of a local ``ProcessPoolExecutor`` (``spawn`` start method);
-            1 evaluates in this process.
-        executor: any object with ``submit(fn, *args)`` returning a future with
-            ``result()``, e.g. a Dask ``distributed.Client``; overrides ``workers``. It is
-            not shut down here.
-        progress: called as ``progress(done, total)`` after each chunk of a batch.
-        chunk_size: coalitions per task; default a quarter of a batch per worker, at most 64.
+        workers: processes of a local pool (``spawn`` start method); 1 evaluates in this
+            process.
+        executor: any ``concurrent.futures.Executor``, or a Dask ``distributed.Client``;
+            overrides ``workers``. It is not shut down here.
+        progress: called with a :class:`planner.analysis.batch.Progress` while a batch
+            is evaluated.
+        chunk_size: coalitions per task; default adaptive (see the batch engine).
     """
 
     def __init__(
@@ -296,18 +273,21 @@ class CoalitionValues:
         progress: ProgressCallback | None = None,
         chunk_size: int | None = None,
     ) -> None:
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, not {workers}")
-        if chunk_size is not None and chunk_size < 1:
-            raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
         self._cost: Callable[[Coalition], float] = (
             _MappingCost(cost) if isinstance(cost, Mapping) else cost
         )
+        get_executor = getattr(executor, "get_executor", None)
+        if not isinstance(executor, concurrent.futures.Executor) and callable(get_executor):
+            executor = get_executor()  # a Dask client: its concurrent.futures face
+        self._engine: BatchEngine[Callable[[Coalition], float], Coalition, float] = BatchEngine(
+            _evaluate_cost,
+            self._cost,
+            workers=workers,
+            executor=cast(concurrent.futures.Executor | None, executor),
+            chunk_size=chunk_size,
+        )
         self.workers = workers
-        self._executor = executor
-        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
         self.progress = progress
-        self._chunk_size = chunk_size
         self._values: dict[Coalition, float] = {}
         self._failures: dict[Coalition, str] = {}
 
@@ -347,7 +327,8 @@ class CoalitionValues:
     def evaluate(self, coalitions: Iterable[frozenset[str]]) -> None:
         """Evaluate every coalition not yet evaluated (or failed), in parallel if set up.
 
-        Failures are recorded (see :attr:`failures`), never raised, and not retried.
+        Failures are recorded (see :attr:`failures`), never raised, and not retried; they
+        are recorded in the order of ``coalitions``, whatever order the workers finish in.
         """
         todo = [
             s
@@ -356,60 +337,22 @@ class CoalitionValues:
         ]
         if not todo:
             return
-        if self._executor is None and self.workers == 1:
-            for done, coalition in enumerate(todo, 1):
-                self._record(coalition, _evaluate_one(self._cost, coalition))
-                self._report(done, len(todo))
-        else:
-            self._evaluate_parallel(todo)
+        batch = self._engine.map(todo, progress=self.progress)
+        for outcome in batch.outcomes:
+            self._record(todo[outcome.index], outcome)
 
-    def _evaluate_parallel(self, todo: list[Coalition]) -> None:
-        executor: ExecutorLike = self._executor or self._local_pool()
-        size = self._chunk_size or max(1, min(64, math.ceil(len(todo) / (4 * self.workers))))
-        chunks = [todo[k : k + size] for k in range(0, len(todo), size)]
-        futures = [executor.submit(_evaluate_chunk, self._cost, chunk) for chunk in chunks]
-        done = 0
-        for chunk, future in zip(chunks, futures, strict=True):
-            try:
-                outcomes: list[_Outcome] = future.result()
-            except Exception as exc:  # the task itself failed: blame each of its coalitions
-                outcomes = [(None, _describe(exc))] * len(chunk)
-                if isinstance(exc, BrokenProcessPool):
-                    self._drop_pool()
-            for coalition, outcome in zip(chunk, outcomes, strict=True):
-                self._record(coalition, outcome)
-            done += len(chunk)
-            self._report(done, len(todo))
-
-    def _record(self, coalition: Coalition, outcome: _Outcome) -> None:
-        value, error = outcome
-        if value is None:
-            self._failures[coalition] = error or "no value"
+    def _record(self, coalition: Coalition, outcome: Outcome[float]) -> None:
+        value = outcome.value
+        if outcome.error is not None or value is None:
+            self._failures[coalition] = outcome.error or "no value"
+        elif not math.isfinite(value):
+            self._failures[coalition] = f"its cost is {value}, not a finite number"
         else:
             self._values[coalition] = value
 
-    def _report(self, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(done, total)
-
-    def _local_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        # spawn, not fork: forking a process that runs solver threads can deadlock.
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=multiprocessing.get_context("spawn")
-            )
-        return self._pool
-
-    def _drop_pool(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
     def close(self) -> None:
         """Shut down the local process pool, if one was started (not a given executor)."""
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
+        self._engine.close()
 
     def __enter__(self) -> CoalitionValues:
         return self

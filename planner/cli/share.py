@@ -10,13 +10,16 @@ the outputs are written).
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
 
+from planner.analysis.batch import Progress, ProgressReporter
 from planner.analysis.sharing import METHODS, SEARCH_BUDGET, SharingResult
 from planner.cli.options import (
     WARNINGS_SHOWN,
@@ -32,60 +35,84 @@ from planner.io.reader import ZipLimits
 PROGRESS_THRESHOLD = 32
 """Batches of at least this many coalitions show a progress bar (on standard error)."""
 
+PROGRESS_INTERVAL = 5.0
+"""Seconds between progress lines when standard error is not a terminal."""
+
 _SMALL_GAME = 5
 """Up to this many members (31 coalitions) the default is one process: starting a pool
 would take longer than the solves."""
 
 
 class _Progress:
-    """A ``progress(done, total)`` callback for standard error.
+    """A progress callback for standard error, fed by the batch engine.
 
     A batch of at least ``threshold`` coalitions (the exact methods' one big batch, or a
-    batch of sampled permutations) gets a click progress bar. Smaller batches (the steps of
-    the stability search beyond the exact limit) update a running count instead, on a
-    terminal only, so that a long search is not silent.
+    batch of sampled permutations) gets :class:`planner.analysis.batch.ProgressReporter`:
+    a bar with solved, total and time left on a terminal, and the same as a plain line every
+    :data:`PROGRESS_INTERVAL` seconds otherwise (a log, CI). Smaller batches (the steps of
+    the stability search beyond the exact limit) add to a running count, shown in place on a
+    terminal and as a plain line every few seconds otherwise, so that a long search is not
+    silent.
     """
 
-    def __init__(self, threshold: int = PROGRESS_THRESHOLD) -> None:
+    def __init__(
+        self,
+        threshold: int = PROGRESS_THRESHOLD,
+        *,
+        stream: IO[str] | None = None,
+        interval: float = PROGRESS_INTERVAL,
+    ) -> None:
         self.threshold = threshold
-        self._bar: Any = None
-        self._done = 0
-        self._counting = False
+        self.stream = stream if stream is not None else sys.stderr
+        self.interval = interval
+        self.terminal = bool(getattr(self.stream, "isatty", lambda: False)())
         self.solved = 0
         """Coalitions solved so far, over every batch."""
+        self._bar: ProgressReporter | None = None
+        self._counted = 0
+        self._shown = -math.inf
+        self._counting = False
 
-    def __call__(self, done: int, total: int) -> None:
-        if total < self.threshold:
-            self._count(done, total)
-            return
+    def __call__(self, progress: Progress) -> None:
+        if progress.total >= self.threshold:
+            self._big(progress)
+        else:
+            self._small(progress)
+
+    def _big(self, progress: Progress) -> None:
         if self._bar is None:
-            self._bar = click.progressbar(
-                length=total, label="solving coalitions", file=sys.stderr, show_pos=True
+            self._bar = ProgressReporter(
+                "solving coalitions", stream=self.stream, interval=self.interval
             )
-            self._bar.__enter__()
-            self._done = 0
-        self._bar.update(done - self._done)
-        self.solved += done - self._done
-        self._done = done
-        if done >= total:
-            self._bar.__exit__(None, None, None)
+            self._counted = 0
+        self._bar(progress)
+        self.solved += progress.done - self._counted
+        self._counted = progress.done
+        if progress.done >= progress.total:
             self._bar = None
-            self._done = 0
+            self._counted = 0
 
-    def _count(self, done: int, total: int) -> None:
-        self.solved += done - self._done if done > self._done else done
-        self._done = 0 if done >= total else done
-        if sys.stderr.isatty():
-            click.echo(f"\rcoalitions solved: {self.solved:,}", nl=False, err=True)
+    def _small(self, progress: Progress) -> None:
+        self.solved += progress.done - self._counted
+        self._counted = 0 if progress.done >= progress.total else progress.done
+        now = time.monotonic()
+        if self.terminal:
+            self.stream.write(f"\rcoalitions solved: {self.solved:,}")
+            self.stream.flush()
             self._counting = True
+        elif now - self._shown >= self.interval:
+            self._shown = now
+            self.stream.write(f"coalitions solved: {self.solved:,} (stability search)\n")
+            self.stream.flush()
 
     def close(self) -> None:
         """Finish the bar or the count in progress, if any."""
         if self._bar is not None:
-            self._bar.__exit__(None, None, None)
+            self._bar.close()
             self._bar = None
         if self._counting:
-            click.echo("", err=True)
+            self.stream.write("\n")
+            self.stream.flush()
             self._counting = False
 
 
