@@ -22,6 +22,16 @@ from planner.io.validate import LoadedScenario, load_scenario
 from planner.model.families import PriceFamily, VariableFamily
 from planner.model.results import RunResult
 from planner.model.solve import SolveOptions, Status
+from planner.scenario.edits import (
+    scaled,
+    with_members,
+    with_records,
+    with_rows,
+    with_setting,
+    with_value,
+    without_members,
+    without_rows,
+)
 from planner.scenario.schema import Mode, Regime, Scenario
 
 __all__ = [
@@ -45,7 +55,15 @@ __all__ = [
     "load_scenario",
     "run",
     "run_one",
+    "scaled",
     "share",
+    "with_members",
+    "with_records",
+    "with_rows",
+    "with_setting",
+    "with_value",
+    "without_members",
+    "without_rows",
     "write_json",
     "write_report",
     "write_sharing_json",

@@ -25,19 +25,25 @@ class Problem:
         row: the Excel row number (1 is the header row), or None for a whole sheet.
         column: the column's name as the contract spells it, or "" for a whole row.
         message: what is wrong and how to fix it.
+        key: the record's key values (its sheet's key columns, in order), which name the
+            record when its row is unknown: a scenario built or edited in Python.
     """
 
     sheet: str
     row: int | None
     column: str
     message: str
+    key: tuple[str, ...] = ()
 
     @property
     def location(self) -> str:
-        """``Capacity row 14, column `cost```, or as much of it as is known."""
+        """``Capacity row 14, column `cost```, ``Targets (XX, ai), column `country```, or as
+        much of it as is known."""
         parts = [self.sheet] if self.sheet else ["workbook"]
         if self.row is not None:
             parts.append(f"row {self.row}")
+        elif self.key:
+            parts.append("(" + ", ".join(self.key) + ")")
         text = " ".join(parts)
         if self.column:
             text += f", column `{self.column}`"

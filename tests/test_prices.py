@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import pytest
 from pytest import approx
 
+from planner.scenario.edits import with_records
 from planner.scenario.schema import Mode, Regime
 
 MIN, MAX = Mode.MIN_COST, Mode.MAX_CAPABILITY
@@ -245,7 +246,7 @@ def _scenario_named(request, edit):
 
 
 @pytest.fixture(name="one_more")
-def _one_more(bump, add_rows):
+def _one_more(bump):
     """The scenario with one more unit of the right-hand side a case prices."""
 
     def one_more(scenario, case: Case):
@@ -263,13 +264,16 @@ def _one_more(bump, add_rows):
             return bump(scenario, "targets", case.key, "amount")
         country, commodity = case.key
         gift = f"gift_{commodity}"
-        scenario = add_rows(scenario, "processes", {"process": gift, "layer": gift})
-        scenario = add_rows(
+        return with_records(
             scenario,
-            "recipe",
-            {"process": gift, "commodity": commodity, "role": "output", "amount": 1},
+            {
+                "Processes": [{"process": gift}],
+                "Recipe": [
+                    {"process": gift, "commodity": commodity, "role": "output", "amount": 1}
+                ],
+                "Capacity": [{"country": country, "process": gift, "existing": 1}],
+            },
         )
-        return add_rows(scenario, "capacity", {"country": country, "process": gift, "existing": 1})
 
     return one_more
 

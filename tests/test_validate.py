@@ -417,6 +417,13 @@ def test_the_shortfall_penalty_must_be_positive(tables: Tables, tmp_path: Path) 
     assert "type a number > 0" in message
 
 
+def test_a_scenario_sheet_problem_names_the_setting(tables: Tables, tmp_path: Path) -> None:
+    set_cell(tables, "Scenario", 3, "value", -5)
+    location, message = the_problem(tmp_path, tables)
+    assert location == ("Scenario", 3, "value")
+    assert message == "`shortfall_penalty`: -5 is negative; type a number > 0"
+
+
 def test_settings_take_their_defaults(tables: Tables, tmp_path: Path) -> None:
     add_row(tables, "Scenario", {"key": "currency", "value": None})
     scenario = load_scenario(write_workbook(tmp_path / "s.xlsx", tables)).scenario

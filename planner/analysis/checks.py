@@ -69,7 +69,8 @@ class _Report:
     locator: Locator
 
     def at(self, sheet: str, key: Key, column: str, message: str) -> Problem:
-        return Problem(sheet, self.locator.row(sheet, key), column, message)
+        row = self.locator.row(sheet, key)
+        return Problem(sheet, row, column, message, () if row is not None else key)
 
     def where(self, sheet: str, key: Key, column: str) -> str:
         """``Capacity row 4, column `max_new``` (or the record's ids when the row is unknown)."""

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -48,37 +48,25 @@ from planner.io.reader import (
     read_workbook,
 )
 from planner.scenario.locate import Key, Locator
+from planner.scenario.rules import RECORD_SHEETS, Row, Value, check, suggest
 from planner.scenario.schema import (
     RECORD_MODELS,
     Scenario,
 )
 from planner.scenario.sheets import (
-    ANY_COMMODITY,
+    DEFAULT_FROM_ID,
     NO,
-    ONLY_PERIOD,
     PERIOD_COLUMN,
-    REFERENCED_SHEET,
     SCENARIO_KEYS,
     SHEET_BY_NAME,
-    SHEETS,
     YES,
     Cell,
     Column,
     Sheet,
-    closest,
     is_blank,
     problem_order,
     strip_text,
 )
-
-Value = str | float | bool | None
-"""A parsed cell: text (ids, choices, labels), a number, yes/no, or an absent optional."""
-
-_DEFAULT_FROM_ID = {"Countries": ("name", "country"), "Processes": ("layer", "process")}
-"""Per sheet, an optional text column whose default is the row's own id: (column, id)."""
-
-
-_RECORD_SHEETS = tuple(s for s in SHEETS if s.name in RECORD_MODELS)
 
 
 @dataclass(frozen=True)
@@ -159,7 +147,7 @@ def _parse_choice(column: Column, value: CellValue) -> str:
         return text
     raise _CellError(
         f"{_show(value)} is not a valid {column.name}; type {column.rule}"
-        f"{_suggest(text, column.choices)}"
+        f"{suggest(text, column.choices)}"
     )
 
 
@@ -254,56 +242,17 @@ def _default(column: Column) -> Value:
     return default
 
 
-def _suggest(value: str, known: Iterable[str]) -> str:
-    """``; did you mean `USA`?`` for the closest known id, or ""."""
-    close = closest(value, known)
-    if close is None:
-        return ""
-    case = " (ids are case-sensitive)" if close.casefold() == value.casefold() else ""
-    return f"; did you mean `{close}`?{case}"
-
-
 # --- one sheet -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Row:
-    """A record whose cells were parsed; cells that failed are absent from ``values``."""
-
-    sheet: str
-    row: int
-    values: dict[str, Value]
-    typed: Mapping[str, CellValue] = field(default_factory=dict)
-    """The cells as the reader found them, for messages about what was typed."""
-
-    def spaced(self, column: str) -> bool:
-        """Whether the cell's text had surrounding spaces, which parsing removed."""
-        typed = self.typed.get(column)
-        return isinstance(typed, str) and typed != self.values.get(column)
-
-    def text(self, column: str) -> str | None:
-        """The cell's text, or None when it is absent or not text."""
-        value = self.values.get(column)
-        return value if isinstance(value, str) else None
-
-    def number(self, column: str) -> float | None:
-        """The cell's number, or None when it is absent."""
-        value = self.values.get(column)
-        return value if isinstance(value, float) else None
-
-    def problem(self, column: str, message: str) -> Problem:
-        """A problem at this row's cell in ``column``."""
-        return Problem(self.sheet, self.row, column, message)
 
 
 @dataclass
 class _Tables:
     """Every sheet's parsed rows, with every problem found so far."""
 
-    rows: dict[str, list[_Row]] = field(default_factory=dict)
+    rows: dict[str, list[Row]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
-    def of(self, sheet: str) -> list[_Row]:
+    def of(self, sheet: str) -> list[Row]:
         """The parsed rows of ``sheet`` (none when the workbook lacks it)."""
         return self.rows.get(sheet, [])
 
@@ -347,8 +296,8 @@ def _parse_record(
             value = _parse_cell(column, None)
         if not isinstance(value, Unreadable):
             values[column.name] = value
-    if sheet.name in _DEFAULT_FROM_ID:
-        column_name, id_column = _DEFAULT_FROM_ID[sheet.name]
+    if sheet.name in DEFAULT_FROM_ID:
+        column_name, id_column = DEFAULT_FROM_ID[sheet.name]
         if values.get(column_name, "") is None:
             values[column_name] = values.get(id_column)
     return values
@@ -356,7 +305,7 @@ def _parse_record(
 
 def _parse_records(sheet: Sheet, raw: RawSheet, tables: _Tables) -> None:
     tables.rows[sheet.name] = [
-        _Row(sheet.name, r.row, _parse_record(sheet, raw, r, tables.problems), r.values)
+        Row(sheet.name, _parse_record(sheet, raw, r, tables.problems), r.row, r.values)
         for r in raw.records
     ]
     if sheet.periodic:
@@ -371,7 +320,7 @@ def _inherit(sheet: Sheet, raw: RawSheet, tables: _Tables) -> None:
     error; a cell of the blank-period row that failed to parse is reported there already.
     """
     rows = tables.of(sheet.name)
-    base: dict[tuple[str | None, ...], _Row] = {}
+    base: dict[tuple[str | None, ...], Row] = {}
     for row in rows:
         if row.values.get(PERIOD_COLUMN) is None:
             base.setdefault(tuple(row.text(c) for c in sheet.key), row)
@@ -386,7 +335,7 @@ def _inherit(sheet: Sheet, raw: RawSheet, tables: _Tables) -> None:
 
 
 def _fill(
-    row: _Row, column: Column, parent: _Row | None, headed: bool, problems: list[Problem]
+    row: Row, column: Column, parent: Row | None, headed: bool, problems: list[Problem]
 ) -> None:
     """One blank cell of a period row: the parent's value, else the default, else an error."""
     if parent is not None and column.name in parent.values:
@@ -465,303 +414,27 @@ def _parse_settings(raw: RawSheet | None, problems: list[Problem]) -> dict[str, 
 def _setting_value(key: str, record: Record, problems: list[Problem]) -> Value:
     if "value" not in record.values:  # the missing column is already reported
         return None
+    found: list[Problem] = []
     where = ("Scenario", record.row, "value")
-    value = _parse_at(where, SCENARIO_KEYS[key], record.values["value"], problems)
+    value = _parse_at(where, SCENARIO_KEYS[key], record.values["value"], found)
+    # The row's `value` cell holds any setting: say which one the message is about.
+    problems += (Problem(*where, f"`{key}`: {p.message}") for p in found)
     return None if isinstance(value, Unreadable) else value
-
-
-# --- cross-sheet rules ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Index:
-    """The ids each sheet defines, and the facts the cross-sheet rules look up."""
-
-    ids: dict[Cell, list[str]]
-    """Per reference kind, the ids of its sheet (only sheets the workbook has)."""
-    kinds: dict[str, str]
-    """Commodity -> kind, where both parsed."""
-    member: dict[str, bool]
-    """Country -> member, where both parsed (a broken cell proves nothing either way)."""
-    tradable: dict[str, bool]
-    """Commodity -> tradable, where both parsed."""
-
-    @classmethod
-    def of(cls, tables: _Tables) -> _Index:
-        """Index the defining sheets' parsed rows."""
-        ids: dict[Cell, list[str]] = {Cell.PERIOD: [ONLY_PERIOD], Cell.GENERATION: []}
-        for cell, sheet in REFERENCED_SHEET.items():
-            if sheet in tables.rows:
-                id_column = SHEET_BY_NAME[sheet].key[0]
-                ids[cell] = [i for r in tables.of(sheet) if (i := r.text(id_column)) is not None]
-        commodities = tables.of("Commodities")
-        return cls(
-            ids=ids,
-            kinds=_facts(commodities, "commodity", "kind", str),
-            member=_facts(tables.of("Countries"), "country", "member", bool),
-            tradable=_facts(commodities, "commodity", "tradable", bool),
-        )
-
-
-def _facts[T](rows: Iterable[_Row], key: str, column: str, kind: type[T]) -> dict[str, T]:
-    """``{row's id: row's value in column}`` for rows where both parsed.
-
-    The first row holding an id speaks for it, as in :func:`_unique_keys`.
-    """
-    facts: dict[str, T] = {}
-    for row in rows:
-        identifier, value = row.text(key), row.values.get(column)
-        if identifier is not None and identifier not in facts and isinstance(value, kind):
-            facts[identifier] = value
-    return facts
-
-
-def _unique_keys(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """One row per key: the first row holding a key keeps it, later rows are reported."""
-    for sheet in _RECORD_SHEETS:
-        first: dict[tuple[str, ...], _Row] = {}
-        columns = (*sheet.key, PERIOD_COLUMN) if sheet.periodic else sheet.key
-        for row in tables.of(sheet.name):
-            key = tuple(row.text(c) for c in sheet.key)
-            if any(part is None for part in key):
-                continue
-            parts = tuple(p for p in key if p is not None)
-            if sheet.periodic:
-                period = _period_part(row)
-                if period is None:
-                    continue  # a period that did not parse: reported already
-                parts = (*parts, period)
-            if parts not in first:
-                first[parts] = row
-                continue
-            shown = ", ".join(f"`{p}`" for p in parts if p)
-            shown = shown if len(parts) == 1 else f"({shown})"
-            if sheet.periodic and not parts[-1]:
-                shown += " with a blank period"
-            spaces = any(r.spaced(c) for r in (row, first[parts]) for c in columns)
-            why = " once surrounding spaces are removed" if spaces else ""
-            yield row.problem(
-                sheet.key[0],
-                f"{shown} is already in row {first[parts].row}{why}; keep one row per "
-                + " and ".join(columns),
-            )
-
-
-def _period_part(row: _Row) -> str | None:
-    """The row's period for its key: "" when blank, None when it did not parse."""
-    typed = row.typed.get(PERIOD_COLUMN)
-    return "" if is_blank(typed) else row.text(PERIOD_COLUMN)
-
-
-_ID_SHEETS = tuple(s for s in _RECORD_SHEETS if s.columns[0].cell is Cell.ID)
-
-
-def _ids_differing_in_case(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """Two ids of one sheet are not equal ignoring case unless they are equal.
-
-    Ids are case-sensitive, so ``USA`` and ``usa`` would be two countries; that is
-    almost always a typo, and lookups and pivot tables in a spreadsheet program would
-    merge them in the reports.
-    """
-    for sheet in _ID_SHEETS:
-        column = sheet.columns[0].name
-        seen: dict[str, _Row] = {}
-        for row in tables.of(sheet.name):
-            identifier = row.text(column)
-            if identifier is None:
-                continue
-            other = seen.setdefault(identifier.casefold(), row)
-            other_id = other.text(column)
-            if other_id is not None and other_id != identifier:
-                yield row.problem(
-                    column,
-                    f"`{identifier}` differs from `{other_id}` (row {other.row}) only in "
-                    f"case; ids are case-sensitive, so these would be two different "
-                    f"{sheet.name.lower()}, which is almost always a typo: make them the same "
-                    "or clearly different",
-                )
-
-
-def _references(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """Every country, commodity and process named exists in its sheet."""
-    for sheet in _RECORD_SHEETS:
-        for column in sheet.columns:
-            known = index.ids.get(column.cell)
-            if known is None:  # not a reference, or its sheet is missing (reported)
-                continue
-            accepted = (set(known) | {ANY_COMMODITY}) if column.wildcard else set(known)
-            for row in tables.of(sheet.name):
-                value = row.text(column.name)
-                if value is None or value in accepted:
-                    continue
-                target = REFERENCED_SHEET[column.cell]
-                hint = _suggest(value, known) or f"; add it to {target} or correct this id"
-                yield row.problem(column.name, f"`{value}` is not in {target}{hint}")
-
-
-def _wrong_kind(row: _Row, index: _Index, wanted: str) -> Iterator[Problem]:
-    """The row's commodity, when its kind is known, is of kind ``wanted``."""
-    commodity = row.text("commodity")
-    kind = index.kinds.get(commodity or "")
-    if commodity is not None and kind not in (None, wanted):
-        yield row.problem(
-            "commodity",
-            f"`{commodity}` is of kind {kind}, but {row.sheet} rows need a commodity of kind "
-            f"{wanted}; change its kind in Commodities or choose another commodity",
-        )
-
-
-def _resources(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """A Resources commodity is of kind resource."""
-    for row in tables.of("Resources"):
-        yield from _wrong_kind(row, index, "resource")
-
-
-def _targets(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """A Targets commodity is of kind capability and its country is a member."""
-    for row in tables.of("Targets"):
-        country = row.text("country")
-        if country is not None and index.member.get(country) is False:
-            yield row.problem(
-                "country",
-                f"`{country}` is not a member, and targets are for members only; set member "
-                f"to yes for `{country}` in Countries, or delete this row",
-            )
-        yield from _wrong_kind(row, index, "capability")
-
-
-def _links(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """A link joins two different countries and carries a tradable commodity (or ``*``)."""
-    for row in tables.of("Links"):
-        exporter, importer = row.text("exporter"), row.text("importer")
-        if exporter is not None and exporter == importer:
-            yield row.problem(
-                "importer",
-                f"exporter and importer are both `{importer}`; a link joins two different "
-                "countries",
-            )
-        commodity = row.text("commodity")
-        if commodity is not None and index.tradable.get(commodity) is False:
-            yield row.problem(
-                "commodity",
-                f"`{commodity}` is not tradable; set tradable to yes for it in Commodities, "
-                f"use `{ANY_COMMODITY}` for every tradable commodity, or delete this row",
-            )
-
-
-def _outputs(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """Every process has at least one output line in Recipe."""
-    recipe = tables.of("Recipe")
-    if "Recipe" not in tables.rows:  # the missing sheet is already reported
-        return
-    producing = {r.text("process") for r in recipe if r.values.get("role") == "output"}
-    unsure = {r.text("process") for r in recipe if "role" not in r.values}
-    for row in tables.of("Processes"):
-        process = row.text("process")
-        if process is not None and process not in producing | unsure:
-            yield row.problem(
-                "process",
-                f"process `{process}` has no output in Recipe; add a Recipe row for it with "
-                "role output",
-            )
-
-
-def _new_capacity(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """A new build's minimum scale is at most its maximum."""
-    for row in tables.of("Capacity"):
-        low, high = row.number("min_new"), row.number("max_new")
-        if low is not None and high is not None and low > high:
-            yield row.problem(
-                "min_new",
-                f"min_new {low:g} is above max_new {high:g}; lower min_new or raise max_new",
-            )
-
-
-def _periods(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """Period years increase strictly down the Periods sheet."""
-    previous: _Row | None = None
-    for row in tables.of("Periods"):
-        year = row.number("year")
-        if year is None:
-            continue
-        earlier = None if previous is None else previous.number("year")
-        if previous is not None and earlier is not None and year <= earlier:
-            yield row.problem(
-                "year",
-                f"year {year:g} is not after {earlier:g} (row {previous.row}); periods go down "
-                "the sheet in strictly increasing years",
-            )
-        previous = row
-
-
-def _generations(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """Each generation has its own frontier_year (generations are ranked by it)."""
-    first: dict[float, _Row] = {}
-    for row in tables.of("Generations"):
-        year = row.number("frontier_year")
-        if year is None:
-            continue
-        if year in first:
-            yield row.problem(
-                "frontier_year",
-                f"frontier_year {year:g} is already that of row {first[year].row}; generations "
-                "are ranked by it, so give each its own year",
-            )
-        first.setdefault(year, row)
-
-
-def _windows(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """A process's window does not start after it ends."""
-    for row in tables.of("Processes"):
-        start, end = row.number("available_from"), row.number("available_until")
-        if start is not None and end is not None and start > end:
-            yield row.problem(
-                "available_from",
-                f"available_from {start:g} is after available_until {end:g}; swap them or "
-                "correct one",
-            )
-
-
-def _outside_sources(tables: _Tables, index: _Index) -> Iterator[Problem]:
-    """Neither a world price nor a backstop on a capability (the penalty prices those)."""
-    for row in tables.of("Commodities"):
-        if row.values.get("kind") != "capability":
-            continue
-        for column in ("world_price", "backstop_cost"):
-            if row.number(column) is not None:
-                yield row.problem(
-                    column,
-                    f"`{row.text('commodity')}` is a capability, which cannot come from outside "
-                    f"the model (the shortfall penalty prices what is missing); clear "
-                    f"{column}",
-                )
-
-
-_RULES: tuple[Callable[[_Tables, _Index], Iterator[Problem]], ...] = (
-    _unique_keys,
-    _ids_differing_in_case,
-    _references,
-    _resources,
-    _targets,
-    _links,
-    _outputs,
-    _new_capacity,
-    _periods,
-    _generations,
-    _windows,
-    _outside_sources,
-)
 
 
 # --- the stage -----------------------------------------------------------------------------
 
 
-def _build(settings: Mapping[str, Value], tables: _Tables) -> Scenario:
-    """The scenario, from rows that passed every rule."""
+def _build(settings: Mapping[str, Value], tables: _Tables, locator: Locator) -> Scenario:
+    """The scenario, from rows that passed every rule.
+
+    Validating the :class:`Scenario` checks the cross-sheet rules once more, on its
+    records; the locator places anything found at its Excel row.
+    """
     fields: dict[str, object] = dict(settings)
     for sheet, (name, model) in RECORD_MODELS.items():
-        fields[name] = tuple(model.model_validate(r.values) for r in tables.of(sheet))
-    return Scenario.model_validate(fields)
+        fields[name] = tuple(model.model_validate(r.values) for r in tables.rows.get(sheet, []))
+    return Scenario.model_validate(fields, context=locator.context())
 
 
 def validate(raw: RawWorkbook) -> Scenario:
@@ -780,18 +453,16 @@ def validate(raw: RawWorkbook) -> Scenario:
     """
     tables = _Tables(problems=list(raw.errors))
     settings = _parse_settings(raw.sheets.get("Scenario"), tables.problems)
-    for sheet in _RECORD_SHEETS:
+    for sheet in RECORD_SHEETS:
         if sheet.name in raw.sheets:
             _parse_records(sheet, raw.sheets[sheet.name], tables)
-    index = _Index.of(tables)
-    for rule in _RULES:
-        tables.problems += rule(tables, index)
+    tables.problems += check(tables.rows)
     if tables.problems:
         total = len(set(tables.problems))
         raise InputError(
             _listed(tables.problems), path=str(raw.path), warnings=raw.warnings, total=total
         )
-    return _build(settings, tables)
+    return _build(settings, tables, locate(raw))
 
 
 MAX_LISTED: Final = 500

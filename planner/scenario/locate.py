@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Final
+
+_CONTEXT_KEY: Final = "locator"
 
 Key = tuple[str, ...]
 """A record's key values, in the order of its sheet's key columns (:attr:`Sheet.key`)."""
@@ -27,3 +30,14 @@ class Locator:
     def row(self, sheet: str, key: Key) -> int | None:
         """The Excel row of the record of ``sheet`` with ``key``, or None if unknown."""
         return self.rows.get((sheet, key))
+
+    def context(self) -> dict[str, Any]:
+        """Pydantic validation context that makes problems found while validating a
+        :class:`~planner.scenario.schema.Scenario` name this locator's rows."""
+        return {_CONTEXT_KEY: self}
+
+    @staticmethod
+    def of_context(context: object) -> Locator | None:
+        """The locator a validation context carries, if any."""
+        found = context.get(_CONTEXT_KEY) if isinstance(context, Mapping) else None
+        return found if isinstance(found, Locator) else None

@@ -1,8 +1,15 @@
 """The validated scenario: frozen pydantic models, one per workbook sheet.
 
 Contract of this stage: a :class:`Scenario` is the only thing later stages read. Every
-instance has passed :func:`planner.io.validate.validate`, so model building never re-checks
-it: ids are unique, references resolve, numbers are finite and within their bounds.
+instance is valid, so model building never re-checks it: ids are unique, references
+resolve, numbers are finite and within their bounds. Constructing one (``Scenario(...)``,
+:meth:`~pydantic.BaseModel.model_validate`, :meth:`~_Frozen.model_copy` with ``update``,
+the edits of :mod:`planner.scenario.edits`, or :func:`planner.io.validate.validate` from a
+workbook) checks every field and the cross-sheet rules of :mod:`planner.scenario.rules`,
+and raises one :class:`~planner.errors.InputError` with every problem found. A workbook's
+:class:`~planner.scenario.locate.Locator`, passed as validation context
+(:meth:`~planner.scenario.locate.Locator.context`), places problems at their Excel rows;
+without one they name the record's key.
 
 The column metadata that the reader, the validator and the template share lives in
 :mod:`planner.scenario.sheets`; these models are what the rows become.
@@ -13,9 +20,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+
+from planner.errors import InputError, Problem
+from planner.scenario.locate import Locator
+from planner.scenario.rules import check, rows_of
+from planner.scenario.sheets import SCENARIO_KEYS, SHEET_BY_NAME, Column, problem_order
 
 if TYPE_CHECKING:
     from planner.scenario.horizon import Horizon
@@ -38,6 +58,22 @@ Whole = Annotated[int, Field(ge=0)]
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy; with ``update``, a newly validated instance.
+
+        Pydantic's own ``model_copy(update=...)`` validates nothing and keeps every cached
+        property (:attr:`Scenario.members` among them) computed from the old values. Here a
+        copy that changes data is built from scratch: checked like any new instance, with
+        nothing cached.
+        """
+        if not update:
+            return super().model_copy(deep=deep)
+        return self.model_validate({**self.fields(), **update})
+
+    def fields(self) -> dict[str, Any]:
+        """The field values by name (records stay models; cached properties are not fields)."""
+        return {name: getattr(self, name) for name in type(self).model_fields}
 
 
 class Kind(StrEnum):
@@ -237,6 +273,38 @@ class Scenario(_Frozen):
     budgets: tuple[Budget, ...] = ()
     generations: tuple[Generation, ...] = ()
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _problems_as_input_error(
+        cls, data: Any, handler: ModelWrapValidatorHandler[Scenario]
+    ) -> Scenario:
+        """Field problems (a negative cost, a missing sheet) as one located InputError."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            raise InputError(field_problems(error, data)) from None
+
+    @model_validator(mode="after")
+    def _cross_sheet_rules(self, info: ValidationInfo) -> Self:
+        """Every cross-sheet rule holds (:mod:`planner.scenario.rules`)."""
+        problems = check(rows_of(self._record_values(), Locator.of_context(info.context)))
+        if problems:
+            raise InputError(sorted(set(problems), key=problem_order))
+        return self
+
+    def records(self) -> dict[str, tuple[Any, ...]]:
+        """Each record sheet's records, by sheet name as the workbook spells it."""
+        return {sheet: getattr(self, name) for sheet, (name, _) in RECORD_MODELS.items()}
+
+    def _record_values(self) -> dict[str, list[dict[str, Any]]]:
+        """The records as the rules read them. No periods is a workbook without a Periods
+        sheet: the one implied period, ``1`` (DESIGN.md)."""
+        return {
+            s: [r.fields() for r in records]
+            for s, records in self.records().items()
+            if records or s != "Periods"
+        }
+
     @cached_property
     def members(self) -> tuple[str, ...]:
         """Ids of the member countries, in sheet order."""
@@ -310,3 +378,57 @@ RECORD_MODELS: Final[Mapping[str, tuple[str, type[BaseModel]]]] = {
     "Generations": ("generations", Generation),
 }
 """Each record sheet's :class:`~planner.scenario.schema.Scenario` field and row model."""
+
+_SHEET_OF_FIELD: Final = {name: sheet for sheet, (name, _) in RECORD_MODELS.items()}
+
+
+def field_problems(error: ValidationError, data: object) -> list[Problem]:
+    """The problems pydantic found in a scenario's fields, located by sheet, key and column.
+
+    Args:
+        error: what validating ``data`` raised.
+        data: what was validated: a mapping of :class:`Scenario` fields, whose records may
+            be models or mappings (anything else is located by field only).
+    """
+    problems = []
+    for detail in error.errors():
+        loc = detail["loc"]
+        first = str(loc[0]) if loc else ""
+        if first in _SHEET_OF_FIELD and len(loc) > 1 and isinstance(loc[1], int):
+            sheet = _SHEET_OF_FIELD[first]
+            column = str(loc[2]) if len(loc) > 2 else ""
+            key = _record_key(sheet, data, first, loc[1])
+            contract = SHEET_BY_NAME[sheet].column_for(column) if column else None
+            problems.append(Problem(sheet, None, column, _message(detail, contract), key))
+        elif first in SCENARIO_KEYS:
+            message = _message(detail, SCENARIO_KEYS[first])
+            problems.append(Problem("Scenario", None, "value", message, (first,)))
+        else:
+            where = ".".join(str(part) for part in loc)
+            message = _message(detail, None)
+            problems.append(Problem("", None, "", f"`{where}`: {message}" if where else message))
+    return sorted(problems, key=problem_order)
+
+
+def _message(detail: Any, column: Column | None) -> str:
+    """Pydantic's complaint about one value, in the words the workbook's messages use."""
+    value = detail["input"]
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if column is not None and number and detail["type"] in ("greater_than", "greater_than_equal"):
+        return f"{value:g} is {'negative' if value < 0 else 'too small'}; type {column.rule}"
+    message = str(detail["msg"])
+    message = message[:1].lower() + message[1:]
+    if detail["type"] in ("missing", "extra_forbidden"):
+        return message
+    return f"{message} (got {value!r})"
+
+
+def _record_key(sheet: str, data: object, name: str, index: int) -> tuple[str, ...]:
+    """The key of record ``index`` of field ``name`` in ``data``, as far as it can be read."""
+    records = data.get(name) if isinstance(data, Mapping) else getattr(data, name, None)
+    try:
+        record = records[index]  # type: ignore[index]
+    except (TypeError, IndexError, KeyError):
+        return ()
+    values = record if isinstance(record, Mapping) else getattr(record, "__dict__", {})
+    return tuple(str(values[c]) for c in SHEET_BY_NAME[sheet].key if c in values)

@@ -68,6 +68,9 @@ period and overrides, cell by cell, the row with the same key and a blank period
 ANY_COMMODITY: Final = "*"
 """What Links.commodity accepts besides a commodity id: every tradable commodity."""
 
+DEFAULT_FROM_ID: Final = {"Countries": ("name", "country"), "Processes": ("layer", "process")}
+"""Per sheet, an optional text column whose default is the row's own id: (column, id)."""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -596,8 +599,8 @@ def closest(value: str, options: Iterable[str]) -> str | None:
 _SHEET_RANK = {s.name: i for i, s in enumerate(SHEETS, start=1)}
 
 
-def problem_order(problem: Problem) -> tuple[int, str, int, int, str, str]:
-    """Sort key: the file first, then sheets in contract order, rows, columns."""
+def problem_order(problem: Problem) -> tuple[int, str, int, tuple[str, ...], int, str, str]:
+    """Sort key: the file first, then sheets in contract order, rows (or keys), columns."""
     sheet = SHEET_BY_NAME.get(problem.sheet)
     columns = [c.name for c in sheet.columns] if sheet else []
     column = columns.index(problem.column) if problem.column in columns else len(columns)
@@ -605,6 +608,7 @@ def problem_order(problem: Problem) -> tuple[int, str, int, int, str, str]:
         _SHEET_RANK.get(problem.sheet, 0 if not problem.sheet else len(SHEETS) + 1),
         problem.sheet,
         -1 if problem.row is None else problem.row,
+        problem.key,
         column,
         problem.column,
         problem.message,
