@@ -73,7 +73,7 @@ def default_scenario() -> str:
         lines.append(
             f"| {label} | {len(result.scenario.members)} | {_money(cost[Regime.NATIONAL])} "
             f"| {_money(cost[Regime.COALITION])} | {_money(cost[Regime.OPEN])} "
-            f"| {_money(head['saving'])} ({head['saving_pct']:.0f}%) "
+            f"| {_money(head['saving'])} ({head['saving_fraction']:.0%}) "
             f"| {_money(head['price_of_trust_cost'])} "
             f"| {cap[Regime.NATIONAL]:.2f} | {cap[Regime.COALITION]:.2f} | {cap[Regime.OPEN]:.2f} |"
         )
@@ -93,7 +93,7 @@ def default_scenario() -> str:
             "",
             f"- **Saving against national stacks** (min_cost objective, spend plus shortfall "
             f"penalty): {_money(head.loc['min_cost', 'saving'])} "
-            f"({head.loc['min_cost', 'saving_pct']:.0f}%). In national stacks {meeting} of "
+            f"({head.loc['min_cost', 'saving_fraction']:.0%}). In national stacks {meeting} of "
             f"{len(current.scenario.members)} members deliver any capability at all, so most "
             "of that figure is the shortfall penalty they avoid; it moves with "
             "`shortfall_penalty`.",

@@ -38,7 +38,7 @@ def main(path: Path) -> None:
     for row in result.headline.itertuples():
         if row.mode == planner.Mode.MIN_COST:
             print("\nmin_cost: the cost of meeting every target (spend plus shortfall penalty)")
-            saving = f"{figure(row.saving, money)} ({figure(row.saving_pct, '%')})"
+            saving = f"{figure(row.saving, money)} ({figure(100 * row.saving_fraction, '%')})"
             print(f"  the coalition saves against national stacks: {saving}")
             print(f"  saving in spend alone (penalty left out): {figure(row.spend_saving, money)}")
             trust = figure(row.price_of_trust_cost, money)

@@ -40,7 +40,7 @@ def variant(path: Path) -> dict[str, object]:
         "members": len(loaded.scenario.members),
         **{f"min_cost {regime}": value for regime, value in objective.items()},
         "saving": head["saving"],
-        "saving %": head["saving_pct"],
+        "saving %": 100 * head["saving_fraction"],
         "price of trust": head["price_of_trust_cost"],
         "max_capability coalition": capability,
     }

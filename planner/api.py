@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.analysis.checks import check
-from planner.analysis.compare import TIMESTAMP, Comparison
+from planner.analysis.compare import TIMESTAMP, Comparison, penalty_sensitivity
 from planner.analysis.sharing import METHODS, SharingResult
 from planner.analysis.sharing import share as share_costs
 from planner.errors import InputError
@@ -95,6 +95,7 @@ def run(
     modes: Iterable[Mode | str] = tuple(Mode),
     regimes: Iterable[Regime | str] = tuple(Regime),
     options: SolveOptions | None = None,
+    sensitivity_runs: bool = True,
 ) -> Comparison:
     """Solve a scenario in every mode and regime asked for and compare the results.
 
@@ -103,6 +104,9 @@ def run(
         modes: which modes to run (default both).
         regimes: which regimes to run (default all three).
         options: time limit, MIP gap and threads for HiGHS.
+        sensitivity_runs: when min_cost national and coalition are run, also re-solve
+            them at half and twice the shortfall penalty
+            (:attr:`~planner.analysis.compare.Comparison.sensitivity`; four more solves).
 
     Returns:
         The comparison, with every table as a DataFrame.
@@ -115,8 +119,24 @@ def run(
     wanted = {(Mode(m), Regime(r)) for m in modes for r in regimes}
     started = datetime.now(UTC)
     runs = {key: run_one(scenario, key[0], key[1], options) for key in RUN_ORDER if key in wanted}
-    ran_at = started.strftime(TIMESTAMP)
-    return Comparison(scenario, runs, sha256=sha256, source=path, solver=versions(), ran_at=ran_at)
+    sensitivity = None
+    if sensitivity_runs and {(Mode.MIN_COST, r) for r in _COMPARED} <= wanted:
+        sensitivity = penalty_sensitivity(
+            scenario, lambda s, mode, regime: run_one(s, mode, regime, options)
+        )
+    return Comparison(
+        scenario,
+        runs,
+        sha256=sha256,
+        source=path,
+        solver=versions(),
+        ran_at=started.strftime(TIMESTAMP),
+        sensitivity=sensitivity,
+    )
+
+
+_COMPARED = (Regime.NATIONAL, Regime.COALITION)
+"""The regimes whose min_cost saving the sensitivity re-solves."""
 
 
 def versions() -> dict[str, str]:

@@ -192,48 +192,119 @@ def test_summary_shows_the_comparisons_figures(book: Any, comparison: Comparison
     summary = comparison.summary.set_index(["mode", "regime"])
     headline = comparison.headline.set_index("mode")
     after = 0
-    for mode in (Mode.MIN_COST, Mode.MAX_CAPABILITY):
-        after = find_row(sheet, "Figure", after)
-        assert [sheet.cell(after, c).value for c in (2, 3, 4)] == [r.value for r in Regime]
-        rows = {
-            "status": find_row(sheet, "Status", after),
-            "objective": find_row(sheet, "Objective", after),
-            "cost": find_row(sheet, "Spend (USD bn)", after),
-            "capability": find_row(sheet, "Capability delivered", after),
-            "shortfall": find_row(sheet, "Shortfall", after),
-        }
-        for column, regime in enumerate(Regime, start=2):
-            for measure, row in rows.items():
-                expected = summary.loc[(mode.value, regime.value), measure]
-                assert sheet.cell(row, column).value == pytest.approx(expected), (mode, measure)
-        labels = {
+    measures = {
+        "status": "Status",
+        "objective": "Objective",
+        "cost": "Spend (USD bn)",
+        "capability": "Capability delivered",
+        "shortfall": "Shortfall",
+    }
+    extra = {
+        Mode.MIN_COST: {"penalty": "Shortfall penalty (USD bn)"},
+        Mode.MAX_CAPABILITY: {"capability_per_money": "Capability per USD bn spent"},
+    }
+    penalty = comparison.scenario.shortfall_penalty
+    labels = {
+        Mode.MIN_COST: {
             "saving": "Coalition saving against national stacks (USD bn)",
-            "saving_pct": "Coalition saving against national stacks (%)",
-            "spend_saving": "Spend saving, without penalty (USD bn)",
+            "saving_fraction": "Coalition saving against national stacks (%)",
+            "spend_saving": "  of which spend (USD bn)",
+            "penalty_saving": "  of which shortfall penalty avoided (USD bn)",
+            "saving_half_penalty": f"Saving at half the penalty, {penalty / 2:,.4g} per unit "
+            "(USD bn)",
+            "saving_double_penalty": f"Saving at twice the penalty, {penalty * 2:,.4g} per unit "
+            "(USD bn)",
             "extra_capability": "Coalition's extra capability",
             "price_of_trust_cost": "Price of trust, cost (USD bn)",
             "price_of_trust_capability": "Price of trust, capability",
-        }
-        for column, label in labels.items():
+        },
+        Mode.MAX_CAPABILITY: {
+            "extra_capability": "Coalition's extra capability",
+            "price_of_trust_capability": "Price of trust, capability",
+        },
+    }
+    for mode in (Mode.MIN_COST, Mode.MAX_CAPABILITY):
+        after = find_row(sheet, "Figure", after)
+        assert [sheet.cell(after, c).value for c in (2, 3, 4)] == [r.value for r in Regime]
+        rows = {m: find_row(sheet, label, after) for m, label in (measures | extra[mode]).items()}
+        for column, regime in enumerate(Regime, start=2):
+            for measure, row in rows.items():
+                expected = summary.loc[(mode.value, regime.value), measure]
+                value = sheet.cell(row, column).value
+                if missing(expected):
+                    assert value is None, (mode, measure)
+                else:
+                    assert value == pytest.approx(expected), (mode, measure)
+        for column, label in labels[mode].items():
             value = sheet.cell(find_row(sheet, label, after), 2).value
             assert value == pytest.approx(headline.loc[mode.value, column]), (mode, column)
+    assert (
+        sheet.cell(find_row(sheet, labels[Mode.MIN_COST]["saving_fraction"]), 2).number_format
+        == "0.0%"
+    )
+    # max_capability has no "saving": spending more is the point of pooling budgets.
+    block = find_row(sheet, "Figure", find_row(sheet, "Figure"))
+    with pytest.raises(AssertionError):
+        find_row(sheet, labels[Mode.MIN_COST]["saving"], block)
     # The scenario's figures differ from one regime to the next, so the test can tell.
     assert headline.loc["min_cost", "saving"] > 0
     assert headline.loc["max_capability", "extra_capability"] > 0
 
 
-def test_summary_has_a_bar_chart_of_cost_and_of_capability_per_mode(report: Path) -> None:
+def test_summary_charts_stack_spend_and_penalty_and_rate_capability_per_money(
+    report: Path,
+) -> None:
     with zipfile.ZipFile(report) as package:
-        charts = sorted(n for n in package.namelist() if n.startswith("xl/charts/chart"))
+        charts = sorted(
+            (n for n in package.namelist() if n.startswith("xl/charts/chart")),
+            key=lambda n: int(n.removeprefix("xl/charts/chart").removesuffix(".xml")),
+        )
         xml = [package.read(name).decode() for name in charts]
-    assert len(charts) == 4
+    assert len(charts) == 6  # two per mode, two per-member gains
     assert all("<barChart>" in text for text in xml)
     sheet = openpyxl.load_workbook(report)["Summary"]
     first = find_row(sheet, "Figure")
-    cost, capability = find_row(sheet, "Spend (USD bn)"), find_row(sheet, "Capability delivered")
-    assert f"'Summary'!$B${cost}:$D${cost}" in xml[0]
+    cost, penalty = find_row(sheet, "Spend (USD bn)"), find_row(sheet, "Shortfall penalty (USD bn)")
+    capability = find_row(sheet, "Capability delivered")
+    stacked = xml[0]
+    assert '<grouping val="stacked" />' in stacked and '<overlap val="100" />' in stacked
+    assert f"'Summary'!$B${cost}:$D${cost}" in stacked
+    assert f"'Summary'!$B${penalty}:$D${penalty}" in stacked
+    assert f"<strRef><f>'Summary'!$B${first}:$D${first}</f>" in stacked  # the regimes
     assert f"'Summary'!$B${capability}:$D${capability}" in xml[1]
-    assert f"<strRef><f>'Summary'!$B${first}:$D${first}</f>" in xml[0]  # the regimes
+    rate = find_row(sheet, "Capability per USD bn spent")
+    assert f"'Summary'!$B${rate}:$D${rate}" in xml[2]
+
+
+def test_summary_marks_the_members_who_lose(report: Path, comparison: Comparison) -> None:
+    sheet = openpyxl.load_workbook(report)["Summary"]
+    top = find_row(sheet, "Member")
+    gains = comparison.member_gains
+    for offset, record in enumerate(gains.to_dict("records"), start=1):
+        assert sheet.cell(top + offset, 1).value == record["country"]
+        assert sheet.cell(top + offset, 2).value == pytest.approx(record["money_gain"])
+        assert sheet.cell(top + offset, 3).value == pytest.approx(record["capability_gain"])
+        assert sheet.cell(top + offset, 4).value == (record["loses_in"] or "neither")
+    with zipfile.ZipFile(report) as package:
+        money = package.read("xl/charts/chart5.xml").decode()
+        capability = package.read("xl/charts/chart6.xml").decode()
+    losers = [k for k, v in enumerate(gains["money_gain"]) if v < 0]
+    assert money.count("<dPt>") == len(losers)
+    for index in losers:
+        assert f'<dPt><idx val="{index}" />' in money
+    assert capability.count("<dPt>") == sum(v < 0 for v in gains["capability_gain"])
+
+
+def test_the_answer_and_the_warnings_open_the_summary(book: Any, comparison: Comparison) -> None:
+    sheet = book["Summary"]
+    heading = find_row(sheet, "Should the members join, and who gains?")
+    sentences = [sheet.cell(heading + k, 1).value for k in range(1, len(comparison.answer) + 1)]
+    assert sentences == list(comparison.answer)
+    assert heading < find_row(sheet, "Figure")
+    if comparison.caveats:
+        warnings = find_row(sheet, "Warnings")
+        found = [sheet.cell(warnings + k, 1).value for k in range(1, len(comparison.caveats) + 1)]
+        assert found == list(comparison.caveats)
 
 
 def test_text_from_the_input_stays_text(book: Any) -> None:
@@ -369,8 +440,8 @@ def test_a_run_without_a_plan_still_gets_a_report(tmp_path: Path) -> None:
     status, cost = find_row(summary, "Status", block), find_row(summary, "Spend (USD bn)", block)
     assert [summary.cell(status, c).value for c in (2, 3, 4)] == ["unbounded"] * 3
     assert [summary.cell(cost, c).value for c in (2, 3, 4)] == [None] * 3
-    saving = find_row(summary, "Coalition saving against national stacks (USD bn)", block)
-    assert summary.cell(saving, 2).value == "n/a"
+    extra = find_row(summary, "Coalition's extra capability", block)
+    assert summary.cell(extra, 2).value == "n/a"
     provenance = book["Provenance"]
     runs = table(provenance, find_row(provenance, "mode"))
     failed = [r for r in runs if r["mode"] == "max_capability"]

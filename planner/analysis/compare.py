@@ -7,6 +7,8 @@ the price of trust and who gains what. Reports only format these tables.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -32,6 +34,8 @@ class Comparison:
         source: the input's path, when it came from a file.
         solver: versions of the planner, PuLP, HiGHS and Python that produced it.
         ran_at: when the runs were solved (UTC, :data:`TIMESTAMP`).
+        sensitivity: the min_cost saving re-solved at other shortfall penalties
+            (:func:`penalty_sensitivity`); None when it was not computed.
     """
 
     scenario: Scenario
@@ -40,6 +44,7 @@ class Comparison:
     source: str = ""
     solver: dict[str, str] = field(default_factory=dict)
     ran_at: str = ""
+    sensitivity: pd.DataFrame | None = None
 
     def run(self, mode: Mode, regime: Regime) -> RunResult:
         """The run for ``mode`` and ``regime``."""
@@ -52,7 +57,14 @@ class Comparison:
 
     @cached_property
     def summary(self) -> pd.DataFrame:
-        """One row per run: status, objective, cost, capability, shortfall, solve time."""
+        """One row per run: status, objective, cost, capability, shortfall, solve time.
+
+        ``penalty`` = shortfall_penalty x shortfall, the part of the min_cost objective that
+        is not spend (objective = cost + penalty); None in max_capability, which has no
+        penalty. ``capability_per_money`` = capability / cost, what each unit of money
+        spent delivers (None when nothing was spent).
+        """
+        penalty = self.scenario.shortfall_penalty
         rows = [
             {
                 "mode": r.mode.value,
@@ -62,6 +74,12 @@ class Comparison:
                 "cost": r.total_cost if r.has_plan else None,
                 "capability": r.total_capability if r.has_plan else None,
                 "shortfall": r.total_shortfall if r.has_plan else None,
+                "penalty": (
+                    penalty * r.total_shortfall
+                    if r.has_plan and r.total_shortfall is not None and r.mode is Mode.MIN_COST
+                    else None
+                ),
+                "capability_per_money": _per_money(r),
                 "solve_time": r.solve_time,
                 "gap": r.gap,
             }
@@ -74,34 +92,59 @@ class Comparison:
     def headline(self) -> pd.DataFrame:
         """Per mode, the comparison's answers.
 
-        - ``saving`` = national cost - coalition cost; ``saving_pct`` = saving / national
-          cost x 100 (None when national cost is 0).
-        - ``extra_capability`` = coalition capability - national capability.
-        - ``price_of_trust_cost`` = coalition cost - open cost; ``price_of_trust_capability``
-          = open capability - coalition capability.
+        min_cost (the costs compared are objectives: spend plus shortfall penalty):
 
-        In min_cost the costs compared are the objectives (spend plus shortfall penalty), so
-        a coalition that meets targets national stacks miss shows the penalty it avoids; the
-        ``spend_saving`` column compares spend alone. A figure is None when a run it needs
-        has no plan.
+        - ``saving`` = national - coalition objective; ``saving_fraction`` = saving /
+          national objective (a fraction: 0.64 is 64 %; None when national is 0);
+        - ``spend_saving`` = national - coalition spend, and ``penalty_saving`` = national -
+          coalition penalty paid, so ``saving = spend_saving + penalty_saving``: a coalition
+          that meets targets national stacks miss shows the penalty it avoids;
+        - ``price_of_trust_cost`` = coalition - open objective;
+        - ``saving_half_penalty``, ``saving_double_penalty``: the saving with the
+          shortfall penalty halved and doubled, re-solved (:attr:`sensitivity`; None when
+          not computed).
+
+        max_capability (spending more is the point of pooling, so no "saving"):
+
+        - ``capability_per_money_<regime>`` = capability / spend of each regime.
+
+        Both: ``extra_capability`` = coalition - national capability;
+        ``price_of_trust_capability`` = open - coalition capability. A figure is None when a
+        run it needs has no plan, or the mode does not have it.
         """
         rows = []
         for mode in self.modes:
             nat, coa, opn = (self.runs.get((mode, r)) for r in Regime)
-            rows.append(
-                {
-                    "mode": mode.value,
-                    "saving": _diff(nat, coa, "objective" if mode is Mode.MIN_COST else "cost"),
-                    "saving_pct": _pct(nat, coa, mode),
-                    "spend_saving": _diff(nat, coa, "cost"),
-                    "extra_capability": _diff(coa, nat, "capability"),
-                    "price_of_trust_cost": _diff(
-                        coa, opn, "objective" if mode is Mode.MIN_COST else "cost"
-                    ),
-                    "price_of_trust_capability": _diff(opn, coa, "capability"),
+            row: dict[str, Any] = {"mode": mode.value}
+            if mode is Mode.MIN_COST:
+                spend_saving = _diff(nat, coa, "cost")
+                row |= {
+                    "saving": _diff(nat, coa, "objective"),
+                    "saving_fraction": _fraction(nat, coa),
+                    "spend_saving": spend_saving,
+                    "penalty_saving": _diff(nat, coa, "penalty", self.scenario.shortfall_penalty),
+                    "price_of_trust_cost": _diff(coa, opn, "objective"),
+                    "saving_half_penalty": self._sensitive_saving(0.5),
+                    "saving_double_penalty": self._sensitive_saving(2.0),
                 }
-            )
-        return pd.DataFrame(rows)
+            else:
+                row |= {
+                    f"capability_per_money_{r.value}": _per_money(run)
+                    for r, run in zip(Regime, (nat, coa, opn), strict=True)
+                }
+            row |= {
+                "extra_capability": _diff(coa, nat, "capability"),
+                "price_of_trust_capability": _diff(opn, coa, "capability"),
+            }
+            rows.append(row)
+        return pd.DataFrame(rows, columns=_HEADLINE_COLUMNS)
+
+    def _sensitive_saving(self, factor: float) -> float | None:
+        table = self.sensitivity
+        if table is None or table.empty:
+            return None
+        found = table.loc[table["factor"] == factor, "saving"]
+        return None if found.empty or pd.isna(found.iloc[0]) else float(found.iloc[0])
 
     @cached_property
     def countries(self) -> pd.DataFrame:
@@ -158,6 +201,59 @@ class Comparison:
         ranks = frame[["mode", "country"]].apply(lambda column: column.map(order))
         ordered: pd.DataFrame = frame.loc[ranks.sort_values(["mode", "country"]).index]
         return ordered.reset_index(drop=True)
+
+    @cached_property
+    def member_gains(self) -> pd.DataFrame:
+        """Per member, what it gains in the coalition in each mode, and where it loses.
+
+        ``money_gain`` = min_cost :attr:`gains` ``gain`` (the fall in its spend plus
+        penalty); ``capability_gain`` = max_capability ``capability_change``;
+        ``loses_in`` names the modes where the gain is below zero (beyond round-off), ""
+        where it loses in neither. A figure is None when its mode was not run or a run it
+        needs has no plan.
+        """
+        gains = self.gains
+        rows = []
+        for member in self.scenario.members:
+            row: dict[str, Any] = {
+                "country": member,
+                "name": self.scenario.country_by_id[member].name,
+            }
+            for mode, column, source in _MEMBER_GAINS:
+                value = None
+                if not gains.empty:
+                    found = gains.loc[(gains["mode"] == mode.value) & (gains["country"] == member)]
+                    if not found.empty and pd.notna(found[source].iloc[0]):
+                        value = float(found[source].iloc[0])
+                row[column] = value
+            row["loses_in"] = ", ".join(
+                mode.value
+                for mode, column, _ in _MEMBER_GAINS
+                if row[column] is not None and row[column] < -_MISSED
+            )
+            rows.append(row)
+        return pd.DataFrame(
+            rows, columns=["country", "name", "money_gain", "capability_gain", "loses_in"]
+        )
+
+    @cached_property
+    def answer(self) -> tuple[str, ...]:
+        """The first sheet's paragraph: should the members join, and who gains?
+
+        Sentences made from :attr:`summary`, :attr:`headline` and :attr:`member_gains`
+        (each figure in them is one those tables hold, rounded to two decimals): what
+        each regime delivers and costs, who can produce alone, the saving and how much of
+        it is avoided penalty, the price of trust, the max_capability comparison and how
+        many members gain or lose. The caveats are :attr:`caveats`.
+        """
+        return tuple(_Words(self).answer())
+
+    @cached_property
+    def caveats(self) -> tuple[str, ...]:
+        """Warnings a reader needs next to the answer: national stacks that deliver no
+        capability, a saving that is mostly avoided penalty, and a penalty too low for any
+        regime to deliver anything (with why, and how to fix it)."""
+        return tuple(_Words(self).caveats())
 
     def bottlenecks(self, mode: Mode, regime: Regime = Regime.COALITION) -> pd.DataFrame:
         """The binding limits of one run, most valuable first.
@@ -275,7 +371,74 @@ class Comparison:
             "ran_at": self.ran_at,
             "runs": runs,
             "headline": [{k: _plain(v) for k, v in row.items()} for row in headline],
+            "answer": list(self.answer),
+            "caveats": list(self.caveats),
+            "sensitivity": (
+                []
+                if self.sensitivity is None
+                else [
+                    {k: _plain(v) for k, v in row.items()}
+                    for row in self.sensitivity.to_dict("records")
+                ]
+            ),
         }
+
+
+PENALTY_FACTORS = (0.5, 2.0)
+"""Multiples of the shortfall penalty at which :func:`penalty_sensitivity` re-solves."""
+
+RunSolver = Callable[[Scenario, Mode, Regime], RunResult]
+"""Builds, solves and tabulates one run (:func:`planner.api.run_one`)."""
+
+
+def penalty_sensitivity(
+    scenario: Scenario, solve_run: RunSolver, factors: tuple[float, ...] = PENALTY_FACTORS
+) -> pd.DataFrame:
+    """The min_cost saving at other shortfall penalties, national and coalition re-solved.
+
+    Per factor: ``factor``, ``penalty`` = factor x shortfall_penalty, the ``national`` and
+    ``coalition`` min_cost objectives at that penalty, ``saving`` = national - coalition and
+    ``spend_saving`` = national - coalition spend. A run without a plan leaves the figures
+    that need it None.
+    """
+    rows = []
+    for factor in factors:
+        penalty = factor * scenario.shortfall_penalty
+        edited = scenario.model_copy(update={"shortfall_penalty": penalty})
+        nat = solve_run(edited, Mode.MIN_COST, Regime.NATIONAL)
+        coa = solve_run(edited, Mode.MIN_COST, Regime.COALITION)
+        rows.append(
+            {
+                "factor": factor,
+                "penalty": penalty,
+                "national": _value(nat, "objective"),
+                "coalition": _value(coa, "objective"),
+                "saving": _diff(nat, coa, "objective"),
+                "spend_saving": _diff(nat, coa, "cost"),
+            }
+        )
+    columns = ["factor", "penalty", "national", "coalition", "saving", "spend_saving"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+_HEADLINE_COLUMNS = [
+    "mode",
+    "saving",
+    "saving_fraction",
+    "spend_saving",
+    "penalty_saving",
+    "price_of_trust_cost",
+    "saving_half_penalty",
+    "saving_double_penalty",
+    *(f"capability_per_money_{r.value}" for r in Regime),
+    "extra_capability",
+    "price_of_trust_capability",
+]
+
+_MEMBER_GAINS = (
+    (Mode.MIN_COST, "money_gain", "gain"),
+    (Mode.MAX_CAPABILITY, "capability_gain", "capability_change"),
+)
 
 
 def _binding_limits(prices: pd.DataFrame) -> pd.Series:
@@ -318,28 +481,39 @@ def _gain(entry: dict[str, Any], mode: str, penalty: float) -> float | None:
     return -(cost + penalty * shortfall)  # type: ignore[no-any-return]
 
 
-def _value(run: RunResult | None, measure: str) -> float | None:
+def _value(run: RunResult | None, measure: str, penalty: float = 0.0) -> float | None:
     if run is None or not run.has_plan:
         return None
     if measure == "objective":
         return run.objective
     if measure == "cost":
         return run.total_cost
+    if measure == "penalty":
+        return None if run.total_shortfall is None else penalty * run.total_shortfall
     return run.total_capability
 
 
-def _diff(a: RunResult | None, b: RunResult | None, measure: str) -> float | None:
-    x, y = _value(a, measure), _value(b, measure)
+def _diff(
+    a: RunResult | None, b: RunResult | None, measure: str, penalty: float = 0.0
+) -> float | None:
+    x, y = _value(a, measure, penalty), _value(b, measure, penalty)
     return None if x is None or y is None else x - y
 
 
-def _pct(nat: RunResult | None, coa: RunResult | None, mode: Mode) -> float | None:
-    measure = "objective" if mode is Mode.MIN_COST else "cost"
-    base = _value(nat, measure)
-    saving = _diff(nat, coa, measure)
+def _fraction(nat: RunResult | None, coa: RunResult | None) -> float | None:
+    """The min_cost saving as a fraction of the national objective."""
+    base = _value(nat, "objective")
+    saving = _diff(nat, coa, "objective")
     if base is None or saving is None or base == 0:
         return None
-    return 100.0 * saving / base
+    return saving / base
+
+
+def _per_money(run: RunResult | None) -> float | None:
+    """Capability delivered per unit of money spent; None when nothing was spent."""
+    if run is None or not run.has_plan or run.total_cost is None or run.total_cost <= 0:
+        return None
+    return None if run.total_capability is None else run.total_capability / run.total_cost
 
 
 def _cell(wide: pd.DataFrame, index: tuple[str, str], measure: str, regime: Regime) -> float | None:
@@ -355,3 +529,248 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and value != value:
         return None
     return value
+
+
+def _clean(record: dict[Any, Any]) -> dict[str, Any]:
+    """A table row with NaN (a blank figure) as None."""
+    return {
+        str(k): None if isinstance(v, float) and math.isnan(v) else v for k, v in record.items()
+    }
+
+
+def _num(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _names(countries: list[str], most: int = 6) -> str:
+    shown = ", ".join(countries[:most])
+    return shown + (f" and {len(countries) - most} more" if len(countries) > most else "")
+
+
+class _Words:
+    """The sentences of :attr:`Comparison.answer` and :attr:`Comparison.caveats`."""
+
+    def __init__(self, comparison: Comparison) -> None:
+        self.c = comparison
+        self.money = comparison.scenario.currency or "money"
+        self.penalty = comparison.scenario.shortfall_penalty
+        summary = comparison.summary
+        records = [_clean(r) for r in summary.to_dict("records")]
+        self.rows = {(str(r["mode"]), str(r["regime"])): r for r in records}
+        self.head = {str(r["mode"]): _clean(r) for r in comparison.headline.to_dict("records")}
+        self.target = math.fsum(t.amount for t in comparison.scenario.targets)
+
+    def row(self, mode: Mode, regime: Regime) -> dict[str, Any] | None:
+        """The summary row of a run that has a plan."""
+        found = self.rows.get((mode.value, regime.value))
+        return found if found is not None and found["cost"] is not None else None
+
+    def answer(self) -> list[str]:
+        words: list[str] = []
+        if Mode.MIN_COST in self.c.modes:
+            words += self._min_cost()
+        if Mode.MAX_CAPABILITY in self.c.modes:
+            words += self._max_capability()
+        words += self._gainers()
+        return words
+
+    def _min_cost(self) -> list[str]:
+        parts = []
+        for regime, label in _LABELS:
+            row = self.row(Mode.MIN_COST, regime)
+            if row is None:
+                continue
+            parts.append(
+                f"{label} deliver{'s' if regime is not Regime.NATIONAL else ''} "
+                f"{_num(row['capability'])} at {_num(row['objective'])} {self.money} "
+                f"(spend {_num(row['cost'])} plus {_num(row['penalty'])} shortfall penalty)"
+            )
+        if not parts:
+            return []
+        words = [
+            f"To meet the members' targets of {_num(self.target)} units of capability "
+            f"(min_cost): {'; '.join(parts)}."
+        ]
+        alone = self._alone()
+        if alone is not None:
+            members = self.c.scenario.members
+            if alone:
+                words.append(
+                    f"{len(alone)} of {len(members)} members deliver capability on their own "
+                    f"({_names(alone)})."
+                )
+            else:
+                words.append("No member delivers any capability on its own.")
+        head = self.head.get(Mode.MIN_COST.value, {})
+        saving = head.get("saving")
+        if saving is not None and not pd.isna(saving):
+            words.append(self._saving(head))
+        trust = head.get("price_of_trust_cost")
+        if trust is not None and not pd.isna(trust):
+            words.append(
+                f"Trading only within the coalition (and over its allowed links) costs "
+                f"{_num(trust)} {self.money} more than the open world."
+            )
+        return words
+
+    def _alone(self) -> list[str] | None:
+        run = self.c.runs.get((Mode.MIN_COST, Regime.NATIONAL))
+        if run is None or not run.has_plan:
+            return None
+        table = run.countries
+        made = table.loc[table["member"] & (table["capability"] > _MISSED), "country"]
+        return [str(c) for c in made]
+
+    def _saving(self, head: dict[str, Any]) -> str:
+        saving, spend, avoided = head["saving"], head["spend_saving"], head["penalty_saving"]
+        fraction = head["saving_fraction"]
+        share = "" if fraction is None or pd.isna(fraction) else f" ({fraction:.0%})"
+        if saving < 0:
+            text = (
+                f"The coalition costs {_num(-saving)} {self.money} more than national stacks{share}"
+            )
+        else:
+            text = f"The coalition saves {_num(saving)} {self.money}{share} against national stacks"
+        if spend < 0:
+            text += (
+                f": {_num(avoided)} of shortfall penalty avoided, less {_num(-spend)} more spent"
+            )
+        else:
+            text += f": {_num(avoided)} of shortfall penalty avoided and {_num(spend)} less spent"
+        half, double = head["saving_half_penalty"], head["saving_double_penalty"]
+        if half is not None and not pd.isna(half) and double is not None and not pd.isna(double):
+            text += (
+                f". The figure depends on the shortfall penalty ({_num(self.penalty)} per "
+                f"unit, an assumption): re-solved at half the penalty the saving is "
+                f"{_num(half)}, at twice it {_num(double)}"
+            )
+        return text + "."
+
+    def _max_capability(self) -> list[str]:
+        parts = []
+        for regime, label in _LABELS:
+            row = self.row(Mode.MAX_CAPABILITY, regime)
+            if row is None:
+                continue
+            per = row["capability_per_money"]
+            rate = (
+                "spending nothing"
+                if per is None or pd.isna(per)
+                else f"{per:,.4g} per {self.money} spent"
+            )
+            parts.append(f"{label} {_num(row['capability'])} ({rate})")
+        if not parts:
+            return []
+        return [
+            f"With the members' budgets (max_capability) capability bought: {'; '.join(parts)}."
+        ]
+
+    def _gainers(self) -> list[str]:
+        table = self.c.member_gains
+        words = []
+        for column, what, mode in (
+            (
+                "money_gain",
+                "pay less (spend plus penalty) in the coalition than alone",
+                Mode.MIN_COST,
+            ),
+            (
+                "capability_gain",
+                "get more capability in the coalition than alone",
+                Mode.MAX_CAPABILITY,
+            ),
+        ):
+            known = table.loc[table[column].notna()]
+            if known.empty:
+                continue
+            gain = known.loc[known[column] > _MISSED, "country"].tolist()
+            lose = known.loc[known[column] < -_MISSED, "country"].tolist()
+            text = f"In {mode.value}, {len(gain)} of {len(known)} members {what}"
+            verb = "loses" if len(lose) == 1 else "lose"
+            text += f"; {len(lose)} {verb} ({_names(lose)})." if lose else "; none loses."
+            words.append(text)
+        return words
+
+    def caveats(self) -> list[str]:
+        words = []
+        if self._national_delivers_nothing(Mode.MIN_COST):
+            nat = self.row(Mode.MIN_COST, Regime.NATIONAL) or {}
+            words.append(
+                "National stacks deliver no capability at all in min_cost: no member can make "
+                "any alone, so their cost is the shortfall penalty in full "
+                f"({_num(nat['penalty'])} {self.money}) and the saving compares the coalition "
+                "with paying that penalty; it moves with `shortfall_penalty`."
+            )
+        if self._national_delivers_nothing(Mode.MAX_CAPABILITY):
+            words.append(
+                "National stacks buy no capability at all with their own budgets in "
+                "max_capability: the coalition's extra capability is all it delivers."
+            )
+        head = self.head.get(Mode.MIN_COST.value, {})
+        saving, avoided = head.get("saving"), head.get("penalty_saving")
+        if saving is not None and avoided is not None and saving > 0 and avoided > 0.5 * saving:
+            part = (
+                "All of the saving"
+                if avoided >= saving
+                else f"Most of the saving ({_num(avoided)} of {_num(saving)} {self.money})"
+            )
+            words.append(
+                f"{part} is shortfall penalty avoided rather than money not spent: it is as "
+                "large as the assumed penalty makes it (see the sensitivity rows)."
+            )
+        words += self._nothing_delivered()
+        return words
+
+    def _national_delivers_nothing(self, mode: Mode) -> bool:
+        """National stacks deliver nothing where the coalition delivers something."""
+        nat, coa = self.row(mode, Regime.NATIONAL), self.row(mode, Regime.COALITION)
+        return (
+            self.target > 0
+            and nat is not None
+            and coa is not None
+            and nat["capability"] <= _MISSED < coa["capability"]
+        )
+
+    def _nothing_delivered(self) -> list[str]:
+        """Every min_cost run delivers nothing although targets ask for capability."""
+        rows = [self.row(Mode.MIN_COST, r) for r in Regime]
+        ran = [r for r in rows if r is not None]
+        if self.target <= 0 or not ran or any(r["capability"] > _MISSED for r in ran):
+            return []
+        made = [
+            r
+            for r in (self.row(Mode.MAX_CAPABILITY, g) for g in (Regime.OPEN, Regime.COALITION))
+            if r is not None and r["capability"] > _MISSED and r["cost"] > 0
+        ]
+        penalty = f"{_num(self.penalty)} {self.money} per unit"
+        if made:
+            unit = made[0]["cost"] / made[0]["capability"]
+            where = made[0]["regime"]
+            builds = (
+                " (with build decisions, meeting a small target may cost more per unit than "
+                "this average)"
+                if self.c.scenario.has_build_decisions
+                else ""
+            )
+            return [
+                "Every regime delivers nothing in min_cost: no unit of capability costs less "
+                f"than the shortfall penalty ({penalty}), so leaving every target unmet is the "
+                f"cheapest plan. The {where} max_capability plan makes capability at "
+                f"{_num(unit)} {self.money} per unit on average; set `shortfall_penalty` on "
+                f"the Scenario sheet above that (and check the costs' units) for min_cost "
+                f"to meet targets{builds}."
+            ]
+        return [
+            f"Every regime delivers nothing in min_cost although the targets ask for "
+            f"{_num(self.target)} units: either no capability can be made from the data "
+            f"(`planner validate` lists unreachable targets) or every unit costs more than "
+            f"the shortfall penalty ({penalty}); re-run with a higher `shortfall_penalty` "
+            "to tell which."
+        ]
+
+
+_LABELS = (
+    (Regime.NATIONAL, "national stacks"),
+    (Regime.COALITION, "the coalition"),
+    (Regime.OPEN, "the open world"),
+)

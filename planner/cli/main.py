@@ -165,16 +165,25 @@ def format_comparison(comparison: Comparison) -> str:
         if row["mode"] == Mode.MIN_COST.value:
             lines.append(
                 f"min_cost: the coalition costs {_num(row['saving'])} {currency} less than "
-                f"national stacks ({_num(row['saving_pct'])}%; spend alone "
-                f"{_num(row['spend_saving'])}); price of trust {_num(row['price_of_trust_cost'])} "
-                f"{currency}"
+                f"national stacks ({_pct(row['saving_fraction'])}; spend "
+                f"{_num(row['spend_saving'])}, penalty avoided {_num(row['penalty_saving'])}); "
+                f"price of trust {_num(row['price_of_trust_cost'])} {currency}"
             )
+            if _known(row["saving_half_penalty"]) and _known(row["saving_double_penalty"]):
+                lines.append(
+                    f"  re-solved at half the shortfall penalty the saving is "
+                    f"{_num(row['saving_half_penalty'])}, at twice it "
+                    f"{_num(row['saving_double_penalty'])}"
+                )
         else:
             lines.append(
                 f"max_capability: the coalition delivers {_num(row['extra_capability'])} more "
-                "capability than national stacks; price of trust "
+                "capability than national stacks; per "
+                f"{currency} spent {_rate(row['capability_per_money_coalition'])} against "
+                f"{_rate(row['capability_per_money_national'])}; price of trust "
                 f"{_num(row['price_of_trust_capability'])} capability"
             )
+    lines += [f"warning: {caveat}" for caveat in comparison.caveats]
     lines.append(
         "(objective: spend plus shortfall penalty in min_cost, weighted capability "
         "in max_capability)"
@@ -187,6 +196,20 @@ def _num(value: object) -> str:
     if not isinstance(value, int | float) or value != value:
         return "n/a"
     return f"{value:,.2f}"
+
+
+def _known(value: object) -> bool:
+    return isinstance(value, int | float) and value == value
+
+
+def _pct(value: object) -> str:
+    """A fraction as a percentage; n/a when unknown."""
+    return f"{value:.2%}" if isinstance(value, int | float) and value == value else "n/a"
+
+
+def _rate(value: object) -> str:
+    """Capability per unit of money; n/a when nothing was spent."""
+    return f"{value:,.4g}" if isinstance(value, int | float) and value == value else "n/a"
 
 
 def _table(frame: pd.DataFrame) -> str:

@@ -29,6 +29,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -63,8 +64,11 @@ SHEETS = (
 )
 """The report's sheets, in workbook order."""
 
-_POINTS = '#,##0.0"%"'
-"""A percentage already multiplied by 100 (``saving_pct``): shown with a % sign, unscaled."""
+PERCENT = "0.0%"
+"""A fraction shown as a percentage (0.641 reads 64.1%)."""
+
+_RATE = "0.0000"
+"""Capability per unit of money: small numbers, shown with four decimals."""
 
 _SECONDS = "0.000"
 
@@ -286,7 +290,7 @@ def _run_figures(mode: Mode, currency: str) -> tuple[_Figure, ...]:
         else "Weighted capability delivered: what the run maximises (each target's weight "
         "times the units delivered)."
     )
-    return (
+    figures = [
         _Figure(
             "status",
             "Status",
@@ -303,6 +307,19 @@ def _run_figures(mode: Mode, currency: str) -> tuple[_Figure, ...]:
             "Money spent by every country in the run on resources, activity, new capacity, "
             "fixed build costs and imports; no penalty included.",
         ),
+    ]
+    if mode is Mode.MIN_COST:
+        figures.append(
+            _Figure(
+                "penalty",
+                f"Shortfall penalty ({currency})",
+                MONEY,
+                "The shortfall penalty times the units of target missed: spend plus this is "
+                "the objective (the chart stacks the two, so a regime that delivers nothing "
+                "does not look cheap).",
+            )
+        )
+    figures += [
         _Figure(
             "capability",
             "Capability delivered",
@@ -315,31 +332,24 @@ def _run_figures(mode: Mode, currency: str) -> tuple[_Figure, ...]:
             NUMBER,
             "Units by which the members' capability targets are not met.",
         ),
-    )
+    ]
+    if mode is Mode.MAX_CAPABILITY:
+        figures.append(
+            _Figure(
+                "capability_per_money",
+                f"Capability per {currency} spent",
+                _RATE,
+                "Capability delivered divided by spend: what each unit of money buys "
+                "(blank where nothing is spent). Pooling budgets is meant to spend more, "
+                "so this, not a saving, compares the regimes.",
+            )
+        )
+    return tuple(figures)
 
 
-def _headline_figures(mode: Mode, currency: str) -> tuple[_Figure, ...]:
-    measure = "objective (spend plus penalty)" if mode is Mode.MIN_COST else "spend"
-    return (
-        _Figure(
-            "saving",
-            f"Coalition saving against national stacks ({currency})",
-            MONEY,
-            f"National stacks' {measure} minus the coalition's. Positive: the coalition "
-            "costs less; negative: it costs more.",
-        ),
-        _Figure(
-            "saving_pct",
-            "Coalition saving against national stacks (%)",
-            _POINTS,
-            f"The saving as a share of the national stacks' {measure}.",
-        ),
-        _Figure(
-            "spend_saving",
-            f"Spend saving, without penalty ({currency})",
-            MONEY,
-            "National stacks' spend minus the coalition's spend.",
-        ),
+def _headline_figures(mode: Mode, comparison: Comparison) -> tuple[_Figure, ...]:
+    currency = comparison.scenario.currency
+    capability = (
         _Figure(
             "extra_capability",
             "Coalition's extra capability",
@@ -347,18 +357,65 @@ def _headline_figures(mode: Mode, currency: str) -> tuple[_Figure, ...]:
             "Capability delivered by the coalition minus that of national stacks.",
         ),
         _Figure(
-            "price_of_trust_cost",
-            f"Price of trust, cost ({currency})",
-            MONEY,
-            f"The coalition's {measure} minus the open world's: what trading only within "
-            "the coalition (and its allowed links) adds.",
-        ),
-        _Figure(
             "price_of_trust_capability",
             "Price of trust, capability",
             NUMBER,
             "The open world's capability minus the coalition's.",
         ),
+    )
+    if mode is Mode.MAX_CAPABILITY:
+        return capability
+    penalty = comparison.scenario.shortfall_penalty
+    return (
+        _Figure(
+            "saving",
+            f"Coalition saving against national stacks ({currency})",
+            MONEY,
+            "National stacks' objective (spend plus penalty) minus the coalition's. "
+            "Positive: the coalition costs less; negative: it costs more.",
+        ),
+        _Figure(
+            "saving_fraction",
+            "Coalition saving against national stacks (%)",
+            PERCENT,
+            "The saving as a share of the national stacks' objective.",
+        ),
+        _Figure(
+            "spend_saving",
+            f"  of which spend ({currency})",
+            MONEY,
+            "National stacks' spend minus the coalition's spend (negative: the coalition "
+            "spends more, to deliver more).",
+        ),
+        _Figure(
+            "penalty_saving",
+            f"  of which shortfall penalty avoided ({currency})",
+            MONEY,
+            "National stacks' shortfall penalty minus the coalition's: this part of the "
+            "saving is as large as the assumed penalty makes it.",
+        ),
+        _Figure(
+            "saving_half_penalty",
+            f"Saving at half the penalty, {penalty / 2:,.4g} per unit ({currency})",
+            MONEY,
+            "Sensitivity: national stacks and the coalition re-solved with the shortfall "
+            "penalty halved (n/a: not computed).",
+        ),
+        _Figure(
+            "saving_double_penalty",
+            f"Saving at twice the penalty, {penalty * 2:,.4g} per unit ({currency})",
+            MONEY,
+            "Sensitivity: national stacks and the coalition re-solved with the shortfall "
+            "penalty doubled (n/a: not computed).",
+        ),
+        _Figure(
+            "price_of_trust_cost",
+            f"Price of trust, cost ({currency})",
+            MONEY,
+            "The coalition's objective minus the open world's: what trading only within "
+            "the coalition (and its allowed links) adds.",
+        ),
+        *capability,
     )
 
 
@@ -378,14 +435,44 @@ def _summary_sheet(sheet: Worksheet, comparison: Comparison) -> None:
         write_text(sheet.cell(row=row, column=1), label)
         sheet.cell(row=row, column=1).font = Font(name="Calibri", bold=True)
         write_text(sheet.cell(row=row, column=2), value)
-    row = 2 + len(details) + 1
+    row = _paragraph(sheet, _ANSWER_HEADING, comparison.answer, 2 + len(details) + 1)
+    if comparison.caveats:
+        row = _paragraph(sheet, "Warnings", comparison.caveats, row + 1, font=_WARNING_FONT)
+    row += 1
     for mode in comparison.modes:
         row = _mode_block(sheet, comparison, mode, row) + 2
+    _gains_block(sheet, comparison, row)
     # Fixed widths: long texts in column B (the description) overflow into the empty
     # cells beside them instead of widening the regime columns.
-    for letter, width in zip("ABCDE", (50, 14, 14, 14, 70), strict=True):
+    for letter, width in zip("ABCDE", _SUMMARY_WIDTHS, strict=True):
         sheet.column_dimensions[letter].width = width
-    wrap_column(sheet, 5, 70)
+    wrap_column(sheet, 5, _SUMMARY_WIDTHS[-1])
+
+
+_SUMMARY_WIDTHS = (50, 14, 14, 14, 70)
+_ANSWER_HEADING = "Should the members join, and who gains?"
+_WARNING_FONT = Font(name="Calibri", bold=True, color="9C0006")
+_LOSS_COLOUR = "C00000"
+_GAIN_COLOUR = "4472C4"
+
+
+def _paragraph(
+    sheet: Worksheet, heading: str, sentences: Sequence[str], top: int, *, font: Font | None = None
+) -> int:
+    """A heading, then one sentence per row across columns A to E; the next free row."""
+    cell = sheet.cell(row=top, column=1)
+    write_text(cell, heading)
+    cell.font = _HEADING_FONT
+    width = sum(_SUMMARY_WIDTHS)
+    for row, sentence in enumerate(sentences, start=top + 1):
+        cell = sheet.cell(row=row, column=1)
+        write_text(cell, sentence)
+        cell.alignment = _WRAP
+        if font is not None:
+            cell.font = font
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
+        sheet.row_dimensions[row].height = 15 * max(1, math.ceil(len(sentence) / (width - 20)))
+    return top + len(sentences) + 1
 
 
 def _mode_block(sheet: Worksheet, comparison: Comparison, mode: Mode, top: int) -> int:
@@ -401,8 +488,10 @@ def _mode_block(sheet: Worksheet, comparison: Comparison, mode: Mode, top: int) 
         str(r["regime"]): r for r in summary.loc[summary["mode"] == mode.value].to_dict("records")
     }
     figures = _run_figures(mode, currency)
+    where: dict[str, int] = {}
     for offset, figure in enumerate(figures, start=1):
         row = header + offset
+        where[figure.column] = row
         write_text(sheet.cell(row=row, column=1), figure.label)
         for column, regime in enumerate(Regime, start=2):
             record = rows.get(regime.value)
@@ -411,7 +500,7 @@ def _mode_block(sheet: Worksheet, comparison: Comparison, mode: Mode, top: int) 
                 value = _plain(record[figure.column])
             write_value(sheet.cell(row=row, column=column), value, figure.number_format)
         write_text(sheet.cell(row=row, column=5), figure.meaning)
-    _charts(sheet, mode, header, currency)
+    _mode_charts(sheet, mode, header, where, currency)
     return _headline_block(sheet, comparison, mode, header + len(figures) + 2)
 
 
@@ -421,7 +510,7 @@ def _headline_block(sheet: Worksheet, comparison: Comparison, mode: Mode, top: i
     headline = comparison.headline
     records = headline.loc[headline["mode"] == mode.value].to_dict("records")
     record = records[0] if records else {}
-    figures = _headline_figures(mode, comparison.scenario.currency)
+    figures = _headline_figures(mode, comparison)
     for offset, figure in enumerate(figures, start=1):
         row = top + offset
         value = _plain(record.get(figure.column))
@@ -433,31 +522,111 @@ def _headline_block(sheet: Worksheet, comparison: Comparison, mode: Mode, top: i
     return top + len(figures)
 
 
-def _charts(sheet: Worksheet, mode: Mode, header: int, currency: str) -> None:
-    """Two native bar charts beside the mode's table: spend and capability by regime."""
+def _bar_chart(title: str, unit: str, axis: str) -> BarChart:
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = title
+    chart.y_axis.title = unit
+    chart.x_axis.title = axis
+    # openpyxl 3.1 marks axes deleted by default; Excel then hides them.
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    chart.width, chart.height = 12, 7
+    return chart
+
+
+def _mode_charts(
+    sheet: Worksheet, mode: Mode, header: int, where: Mapping[str, int], currency: str
+) -> None:
+    """Two native bar charts beside the mode's table. min_cost: the objective as spend
+    plus penalty, stacked, then capability. max_capability: capability per unit of money,
+    then capability."""
     # The regimes are text: a string reference, where openpyxl's set_categories would write
     # a numeric one.
-    categories = Reference(sheet, min_col=2, max_col=4, min_row=header, max_row=header)
-    specs = (
-        (header + 3, f"Spend by regime, {mode.value}", currency, "G"),
-        (header + 4, f"Capability by regime, {mode.value}", "units", "N"),
-    )
-    for row, title, unit, anchor in specs:
-        chart = BarChart()
-        chart.type = "col"
-        chart.title = title
-        chart.y_axis.title = unit
-        chart.x_axis.title = "regime"
-        # openpyxl 3.1 marks axes deleted by default; Excel then hides them.
-        chart.x_axis.delete = False
-        chart.y_axis.delete = False
-        chart.legend = None
-        data = Reference(sheet, min_col=1, max_col=4, min_row=row, max_row=row)
-        chart.add_data(data, from_rows=True, titles_from_data=True)
+    categories = str(Reference(sheet, min_col=2, max_col=4, min_row=header, max_row=header))
+    if mode is Mode.MIN_COST:
+        first = _bar_chart(
+            f"Objective by regime: spend plus penalty, {mode.value}", currency, "regime"
+        )
+        first.grouping = "stacked"
+        first.overlap = 100
+        series_rows = [where["cost"], where["penalty"]]
+    else:
+        first = _bar_chart(
+            f"Capability per {currency} spent, {mode.value}", "units per money", "regime"
+        )
+        first.legend = None
+        series_rows = [where["capability_per_money"]]
+    second = _bar_chart(f"Capability by regime, {mode.value}", "units", "regime")
+    second.legend = None
+    for chart, rows, anchor in ((first, series_rows, "G"), (second, [where["capability"]], "N")):
+        for row in rows:
+            data = Reference(sheet, min_col=1, max_col=4, min_row=row, max_row=row)
+            chart.add_data(data, from_rows=True, titles_from_data=True)
         for series in chart.series:
-            series.cat = AxDataSource(strRef=StrRef(f=str(categories)))
-        chart.width, chart.height = 12, 7
+            series.cat = AxDataSource(strRef=StrRef(f=categories))
         sheet.add_chart(chart, f"{anchor}{header - 1}")
+
+
+def _gains_block(sheet: Worksheet, comparison: Comparison, top: int) -> int:
+    """Per member: the gain in money (min_cost) and in capability (max_capability), the
+    modes it loses in, and a chart of each gain with the losers in red."""
+    gains = comparison.member_gains
+    heading = sheet.cell(row=top, column=1)
+    write_text(heading, "Who gains: each member in the coalition against its national stack")
+    heading.font = _HEADING_FONT
+    header = top + 1
+    currency = comparison.scenario.currency
+    _header_cells(
+        sheet,
+        header,
+        [
+            "Member",
+            f"Gain, min_cost ({currency})",
+            "Gain, max_capability (capability)",
+            "Loses in",
+            "What it means",
+        ],
+    )
+    meaning = (
+        "min_cost gain: the fall in the member's spend plus shortfall penalty; max_capability "
+        "gain: the rise in the capability it receives. Negative (red in the charts): the "
+        "member loses in that mode. Spend counts what a member pays for imports, not what "
+        "others spend producing them: `planner share` divides the coalition's cost by "
+        "cooperative-game rules."
+    )
+    records = gains.to_dict("records")
+    for offset, record in enumerate(records, start=1):
+        row = header + offset
+        write_text(sheet.cell(row=row, column=1), str(record["country"]))
+        write_value(sheet.cell(row=row, column=2), _plain(record["money_gain"]), MONEY)
+        write_value(sheet.cell(row=row, column=3), _plain(record["capability_gain"]), NUMBER)
+        write_text(sheet.cell(row=row, column=4), str(record["loses_in"]) or "neither")
+    write_text(sheet.cell(row=header + 1, column=5), meaning)
+    if records:
+        last = header + len(records)
+        categories = str(Reference(sheet, min_col=1, min_row=header + 1, max_row=last))
+        specs = (
+            (2, "money_gain", f"Gain per member, min_cost ({currency}; red: loses)", currency, "G"),
+            (3, "capability_gain", "Gain per member, max_capability (red: loses)", "units", "N"),
+        )
+        for column, key, title, unit, anchor in specs:
+            chart = _bar_chart(title, unit, "member")
+            chart.legend = None
+            data = Reference(sheet, min_col=column, min_row=header, max_row=last)
+            chart.add_data(data, titles_from_data=True)
+            series = chart.series[0]
+            series.cat = AxDataSource(strRef=StrRef(f=categories))
+            series.graphicalProperties.solidFill = _GAIN_COLOUR
+            for index, record in enumerate(records):
+                value = _plain(record[key])
+                if value is not None and value < 0:
+                    point = DataPoint(idx=index)
+                    point.graphicalProperties.solidFill = _LOSS_COLOUR
+                    series.dPt.append(point)
+            chart.width = max(12, 0.8 * len(records))
+            sheet.add_chart(chart, f"{anchor}{header}")
+    return header + len(records)
 
 
 # --- Countries ---------------------------------------------------------------------------
