@@ -458,7 +458,7 @@ def test_workbook_sheets_hold_shares_and_verdicts(tmp_path: Path) -> None:
     result = share(compute_stack(a="=HYPERLINK(1)"), samples=12)
     path = write_sharing_report(result, tmp_path / "sharing.xlsx")
     book = load_workbook(path)
-    assert book.sheetnames == ["Sharing", "Stability", "Coalitions", "About"]
+    assert book.sheetnames == ["Answer", "Sharing", "Stability", "Coalitions", "About"]
     sharing = book["Sharing"]
     header = [cell.value for cell in sharing[1]]
     assert header[:3] == ["country", "name", "national cost (USD bn)"]
@@ -513,7 +513,7 @@ def test_the_report_refuses_other_suffixes(stack_result: SharingResult, tmp_path
 
     with pytest.raises(OutputError, match=r"\.xlsx"):
         write_sharing_report(stack_result, tmp_path / "sharing.csv")
-    assert build_sharing_workbook(stack_result).sheetnames[0] == "Sharing"
+    assert build_sharing_workbook(stack_result).sheetnames[0] == "Answer"
 
 
 # ----------------------------------------------------------------------------------------

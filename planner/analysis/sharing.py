@@ -22,12 +22,16 @@ needed it are listed as unavailable.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+import pandas as pd
 
 from planner.analysis.games import (
     Allocation,
@@ -43,6 +47,7 @@ from planner.analysis.games import (
     shapley_exact,
     shapley_sampled,
 )
+from planner.analysis.sharing_words import Explanation, explain
 from planner.errors import InputError, NoPlanError
 from planner.model.build import BuiltModel, build, setting_for
 from planner.model.families import Dim, Key, PriceFamily
@@ -293,7 +298,9 @@ class SharingResult:
         coalition_cost: ``c(N)``, the grand coalition's ``min_cost`` objective.
         national_costs: ``c({i})``, each member's national-stack objective.
         allocations: per method computed, the allocation.
-        stability: per method, the most dissatisfied coalition found.
+        stability: per method, the most dissatisfied coalition found; its ``stable`` is
+            the verdict (no coalition checked gains by leaving, and the shares add up to
+            ``c(N)``), the same as :meth:`stable`.
         unavailable: per method (or ``stability/<method>``) not computed, why.
         notes: caveats about the game as a whole.
         failures: coalitions whose solve failed.
@@ -348,9 +355,69 @@ class SharingResult:
 
     def stable(self, method: str) -> bool:
         """True when the allocation is in the core as far as checked: its shares add up to
-        ``c(N)`` and no coalition checked would save by leaving."""
+        ``c(N)`` and no coalition checked would save by leaving. The same answer as
+        ``stability[method].stable``."""
         check = self.stability.get(method)
-        return check is not None and check.stable and self.efficient(method)
+        return check is not None and check.stable
+
+    @cached_property
+    def shares(self) -> pd.DataFrame:
+        """Per method and member: ``national_cost`` (``c({i})``), ``cost`` (the share
+        ``x_i``), ``saving`` = national_cost - cost, ``stderr`` (0 when exact) and
+        ``exact``."""
+        rows = [
+            {
+                "method": method,
+                "country": member,
+                "name": self.names[member],
+                "national_cost": self.national_costs[member],
+                "cost": part.cost,
+                "saving": part.saving,
+                "stderr": part.stderr,
+                "exact": allocation.exact,
+            }
+            for method, allocation in self.allocations.items()
+            for member, part in allocation.shares.items()
+        ]
+        columns = ["method", "country", "name", "national_cost", "cost", "saving", "stderr"]
+        return pd.DataFrame(rows, columns=[*columns, "exact"])
+
+    @cached_property
+    def verdicts(self) -> pd.DataFrame:
+        """Per method checked: ``stable``, ``verdict`` (in words), ``worst_coalition`` (its
+        members, comma-separated), ``excess``, ``exhaustive``, ``coalitions_checked``,
+        ``efficiency_gap`` (``c(N) - sum x_i``) and ``tolerance``."""
+        rows = [
+            {
+                "method": method,
+                "stable": self.stable(method),
+                "verdict": self.verdict(method),
+                "worst_coalition": ", ".join(in_member_order(check.coalition, self.members)),
+                "excess": check.excess,
+                "exhaustive": check.exhaustive,
+                "coalitions_checked": check.coalitions_checked,
+                "efficiency_gap": self.efficiency_gap(method),
+                "tolerance": check.tolerance,
+            }
+            for method, check in self.stability.items()
+        ]
+        return pd.DataFrame(rows, columns=_VERDICT_COLUMNS)
+
+    @cached_property
+    def coalitions(self) -> pd.DataFrame:
+        """Every coalition solved: ``members`` (comma-separated, in the scenario's order),
+        ``size`` and ``cost`` (``c(S)``), by size."""
+        rows = [
+            {"members": ", ".join(in_member_order(s, self.members)), "size": len(s), "cost": v}
+            for s, v in coalitions_by_size(self.coalition_costs, self.members)
+        ]
+        return pd.DataFrame(rows, columns=["members", "size", "cost"])
+
+    @cached_property
+    def explanation(self) -> Explanation:
+        """The result in plain words: the rule recommended here and why, why the rules
+        differ, one sentence per member (:func:`planner.analysis.sharing_words.explain`)."""
+        return explain(self)
 
     def verdict(self, method: str) -> str:
         """The stability verdict in words: ``stable``, ``not stable: ...``, ``no blocking
@@ -389,6 +456,8 @@ class SharingResult:
             "members": list(self.members),
             "national_total": self.national_total,
             "saving": self.saving,
+            "recommended": self.explanation.recommended,
+            "recommended_because": self.explanation.reason,
             "unavailable": dict(self.unavailable),
             "notes": list(self.notes),
             "failures": [
@@ -429,6 +498,19 @@ class SharingResult:
             "efficient": self.efficient(method),
             "verdict": self.verdict(method),
         }
+
+
+_VERDICT_COLUMNS = [
+    "method",
+    "stable",
+    "verdict",
+    "worst_coalition",
+    "excess",
+    "exhaustive",
+    "coalitions_checked",
+    "efficiency_gap",
+    "tolerance",
+]
 
 
 def in_member_order(coalition: Iterable[str], members: Sequence[str]) -> list[str]:
@@ -691,6 +773,16 @@ class _Sharing:
             )
         return tuple(notes)
 
+    def verdicts(self) -> dict[str, Stability]:
+        """Each check, ``stable`` only when the shares also add up to ``c(N)``: the core's
+        two conditions, so that ``stability[m].stable`` and ``stable(m)`` agree."""
+        checks = {}
+        for method, check in self.stability.items():
+            gap = self.grand - math.fsum(self.allocations[method].costs)
+            efficient = abs(gap) <= max(check.tolerance, 1e-9)
+            checks[method] = dataclasses.replace(check, stable=check.stable and efficient)
+        return checks
+
     def result(self, *, seconds: float, source: str, sha256: str) -> SharingResult:
         by_id = self.scenario.country_by_id
         return SharingResult(
@@ -701,7 +793,7 @@ class _Sharing:
             coalition_cost=self.grand,
             national_costs=self.national,
             allocations=self.allocations,
-            stability=self.stability,
+            stability=self.verdicts(),
             unavailable=self.unavailable,
             notes=self.notes(),
             failures=self.values.failures,

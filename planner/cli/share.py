@@ -250,6 +250,7 @@ def format_sharing(result: SharingResult) -> str:
         "(saving = national cost - cost share; ± a standard error of a sampled value)",
         "",
         *(_verdict(result, m) for m in methods),
+        *_recommendation(result),
         *(f"{what}: not computed: {why}" for what, why in result.unavailable.items()),
         *_notes(result),
     ]
@@ -273,6 +274,13 @@ def _verdict(result: SharingResult, method: str) -> str:
     else:
         scope = f" (search of {check.coalitions_checked:,} coalitions)"
     return f"{method}: {result.verdict(method)}{scope}"
+
+
+def _recommendation(result: SharingResult) -> list[str]:
+    words = result.explanation
+    if words.recommended is None:
+        return []
+    return ["", f"recommended: {words.recommended}: {words.reason}"]
 
 
 def _notes(result: SharingResult) -> list[str]:

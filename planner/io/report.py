@@ -10,8 +10,8 @@ scenario's description) stays inert text, never a formula. Both files are writte
 :func:`planner.io.files.atomic_write`: whole or not at all, and never over the input.
 
 The writing helpers (:func:`save_workbook`, :func:`save_json`, :func:`json_text`,
-:func:`write_table`, :func:`wrap_column`) also serve :mod:`planner.analysis.sharing`'s outputs, so
-every file the planner writes looks and behaves the same.
+:func:`write_table`, :func:`wrap_column`, :func:`print_setup`) also serve
+:mod:`planner.io.sharing_report`, so every file the planner writes looks and behaves the same.
 """
 
 from __future__ import annotations
@@ -240,7 +240,7 @@ def build_workbook(comparison: Comparison, *, written_at: datetime | None = None
     _prices_sheet(workbook.create_sheet("Prices"), comparison)
     _provenance_sheet(workbook.create_sheet("Provenance"), comparison, when)
     for sheet in workbook.worksheets:
-        _print_setup(sheet)
+        print_setup(sheet)
     return workbook
 
 
@@ -267,7 +267,7 @@ def wrap_column(sheet: Worksheet, column: int, width: float) -> None:
                     neighbour.alignment = Alignment(vertical="top")
 
 
-def _print_setup(sheet: Worksheet) -> None:
+def print_setup(sheet: Worksheet) -> None:
     """Print landscape, every column on one page's width."""
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.fitToWidth = 1

@@ -1,21 +1,29 @@
 """The sharing report: a :class:`~planner.analysis.sharing.SharingResult` in, files out.
 
-Contract of this stage: :func:`write_sharing_report` writes the workbook (sheets Sharing,
-Stability, Coalitions, About) and :func:`write_sharing_json` the JSON summary, both
+Contract of this stage: :func:`write_sharing_report` writes the workbook (sheets Answer,
+Sharing, Stability, Coalitions, About) and :func:`write_sharing_json` the JSON summary, both
 through the same guarded, atomic writers as the run report; they only format.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.analysis.sharing import SharingResult, coalitions_by_size, in_member_order
-from planner.io.report import save_json, save_workbook, wrap_column, write_table
-from planner.io.xlsx import MONEY
+from planner.io.report import print_setup, save_json, save_workbook, wrap_column, write_table
+from planner.io.xlsx import HEADER_FILL, HEADER_FONT, MONEY, write_text, write_value
+
+_TITLE_FONT = Font(name="Calibri", size=16, bold=True)
+_HEADING_FONT = Font(name="Calibri", size=12, bold=True)
+_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def write_sharing_json(
@@ -37,7 +45,7 @@ def write_sharing_json(
 def write_sharing_report(
     result: SharingResult, path: Path | str, *, inputs: Iterable[Path | str] = ()
 ) -> Path:
-    """Write the sharing workbook (sheets Sharing, Stability, Coalitions, About), atomically.
+    """Write the sharing workbook (sheets of :data:`SHEETS`), atomically.
 
     Args:
         result: what :func:`share` returned.
@@ -55,18 +63,103 @@ def write_sharing_report(
 def build_sharing_workbook(result: SharingResult) -> Workbook:
     """The sharing report as an openpyxl workbook, not yet saved.
 
-    Sheets: **Sharing** (per member: national cost, then each method's cost share, saving
-    and, for sampled values, standard error), **Stability** (per method: verdict, most
-    dissatisfied coalition, its excess, whether every coalition was checked),
+    Sheets: **Answer** (the result in plain words: the saving, the rule recommended here
+    and why, why the rules differ, one sentence per member, and a chart of each member's
+    saving under each rule), **Sharing** (per member: national cost, then each method's
+    cost share, saving and, for sampled values, standard error), **Stability** (per
+    method: verdict, most dissatisfied coalition, its excess, whether every coalition was
+    checked),
     **Coalitions** (every coalition cost solved) and **About** (the totals, the notes and
     where the numbers came from). Only formats: every figure is one the result holds.
     """
     workbook = Workbook()
-    _sharing_sheet(workbook.active, result)
+    _answer_sheet(workbook.active, result)
+    _sharing_sheet(workbook.create_sheet("Sharing"), result)
     _stability_sheet(workbook.create_sheet("Stability"), result)
     _coalitions_sheet(workbook.create_sheet("Coalitions"), result)
     _about_sheet(workbook.create_sheet("About"), result)
+    for sheet in workbook.worksheets:
+        print_setup(sheet)
     return workbook
+
+
+SHEETS = ("Answer", "Sharing", "Stability", "Coalitions", "About")
+"""The sharing report's sheets, in workbook order."""
+
+_WIDTH = 120
+"""Characters across the Answer sheet's text (columns A to E)."""
+
+
+def _answer_sheet(sheet: Worksheet, result: SharingResult) -> None:
+    """The result in words, then a table and a chart of each member's saving per rule."""
+    sheet.title = "Answer"
+    words = result.explanation
+    row = 1
+    title = sheet.cell(row=row, column=1)
+    write_text(title, f"Who gains what in the coalition: {result.scenario}")
+    title.font = _TITLE_FONT
+    recommended = (
+        f"Recommended rule: {words.recommended}. {words.reason}"
+        if words.recommended is not None
+        else words.reason
+    )
+    blocks: list[tuple[str, list[str]]] = [
+        ("The saving", [words.headline]),
+        ("Which rule, and why", [recommended, *([words.differences] if words.differences else [])]),
+        ("Each member", list(words.members)),
+    ]
+    notes = [*result.notes, *(f"{m}: {n}" for m, a in result.allocations.items() for n in a.notes)]
+    if notes:
+        blocks.append(("Caveats", notes))
+    for heading, sentences in blocks:
+        row += 2
+        cell = sheet.cell(row=row, column=1)
+        write_text(cell, heading)
+        cell.font = _HEADING_FONT
+        for sentence in sentences:
+            row += 1
+            cell = sheet.cell(row=row, column=1)
+            write_text(cell, sentence)
+            cell.alignment = _WRAP
+            sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
+            sheet.row_dimensions[row].height = 15 * max(1, math.ceil(len(sentence) / (_WIDTH - 10)))
+    for letter, width in zip("ABCDE", (30, 22, 22, 22, 24), strict=True):
+        sheet.column_dimensions[letter].width = width
+    _savings_chart(sheet, result, row + 2)
+
+
+def _savings_chart(sheet: Worksheet, result: SharingResult, top: int) -> None:
+    """A table of savings (member x rule) from row ``top`` and a clustered bar chart of it."""
+    methods = list(result.allocations)
+    money = f"({result.currency})"
+    headers = ["member", *(f"{m}: saving {money}" for m in methods)]
+    for column, text in enumerate(headers, start=1):
+        cell = sheet.cell(row=top, column=column)
+        write_text(cell, text)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+    for offset, member in enumerate(result.members, start=1):
+        write_text(sheet.cell(row=top + offset, column=1), member)
+        for column, method in enumerate(methods, start=2):
+            saving = result.allocations[method].share(member).saving
+            write_value(sheet.cell(row=top + offset, column=column), saving, MONEY)
+    if not methods:
+        return
+    last = top + len(result.members)
+    chart = BarChart()
+    chart.type = "col"
+    chart.title = "Each member's saving against its national stack, by rule"
+    chart.y_axis.title = result.currency or "money"
+    chart.x_axis.title = "member"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    data = Reference(sheet, min_col=2, max_col=1 + len(methods), min_row=top, max_row=last)
+    chart.add_data(data, titles_from_data=True)
+    categories = str(Reference(sheet, min_col=1, min_row=top + 1, max_row=last))
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=categories))
+    chart.width, chart.height = max(16, 1.2 * len(result.members)), 8
+    sheet.add_chart(chart, f"G{top}")
 
 
 def _sharing_sheet(sheet: Worksheet, result: SharingResult) -> None:
