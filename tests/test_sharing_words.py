@@ -143,3 +143,26 @@ def test_the_recommendation_passes_over_an_unstable_rule(stack: SharingResult) -
     none = {m: dataclasses.replace(c, stable=False, excess=1.0) for m, c in stack.stability.items()}
     method, reason = recommend(dataclasses.replace(stack, stability=none))
     assert method == "nucleolus" and reason.startswith("no rule computed here is stable")
+
+
+def test_owen_costs_the_grand_coalition_twice_and_each_member_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What `planner share --help` says Owen costs: n + 2 solves before the stability
+    search (26 at 24 members): the grand coalition twice (its cost, then its prices) and
+    each member alone; every other solve is a coalition of the search."""
+    import planner.analysis.sharing as sharing
+
+    calls: list[object] = []
+    real = sharing.solve
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sharing, "solve", counted)
+    result = share(compute_stack(), methods=("owen",), exact_limit=2, search_budget=1)
+    singles_and_grand = {frozenset(m) for m in ("A", "B", "C")} | {frozenset("ABC")}
+    assert singles_and_grand <= set(result.coalition_costs)
+    searched = len(result.coalition_costs) - len(singles_and_grand)
+    assert len(calls) == 3 + 2 + searched

@@ -171,6 +171,16 @@ def share(**options: Any) -> None:
     shadow prices (one solve); the Shapley value and the nucleolus from every coalition's
     cost (2^n - 1 solves). Each allocation's verdict says whether some group of members
     would save by leaving.
+
+    \b
+    What each method costs at 24 members (the default scenario), in coalition solves:
+      owen       26 (the grand coalition twice, each member alone), then a
+                 stability search of about --search-budget more
+      shapley    sampled beyond 12 members: 200 permutations by default, up to
+                 about 9,200 coalitions, then the same search
+      nucleolus  not computed beyond 12 members (it needs all 16,777,215)
+    One coalition of 23 or 24 members took about 0.4 s, one of two 0.01 s
+    (docs/sharing.md, "Speed").
     """
     limits = zip_limits(options)
     _share(**options, limits=limits)
