@@ -330,6 +330,11 @@ FAMILY: Final[Mapping[tuple[str, str], Family]] = {
     ("Periods", "year"): Family.TIME,
     ("Periods", "length"): Family.TIME,
     ("Generations", "frontier_year"): Family.TIME,
+    ("Stresses", "capacity"): Family.QUANTITY,
+    # a stress's share left, rank and probability never reach the LP as coefficients
+    ("Stresses", "factor"): Family.TIME,
+    ("Stresses", "rank"): Family.TIME,
+    ("Stresses", "probability"): Family.TIME,
 }
 """Every number column of the workbook, by ``(sheet, column)``, and its family."""
 

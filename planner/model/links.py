@@ -16,8 +16,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from planner.scenario.schema import Link, Regime, Role, Scenario
-from planner.scenario.sheets import ANY_COMMODITY
+from planner.scenario.schema import Link, LinkLimit, Regime, Role, Scenario
+from planner.scenario.sheets import ANY_COMMODITY, ANY_COUNTRY
 
 LinkKey = tuple[str, str, str]
 Matrix = npt.NDArray[np.float64]
@@ -72,8 +72,10 @@ def regime_links(
     - open: every ordered pair of distinct countries; Links rows set cost and capacity,
       whatever their ``allowed``.
 
-    A blank ``cost`` in a row means the commodity's trade_cost. With ``prune``, links that
-    no optimal plan needs are left out (see :func:`needless_transit`).
+    A blank ``cost`` in a row means the commodity's trade_cost. Then, in either regime, the
+    scenario's link limits (:class:`~planner.scenario.schema.LinkLimit`, a stress test's bans
+    and cuts) remove or cap the links they match. With ``prune``, links that no optimal plan
+    needs are left out (see :func:`needless_transit`).
     """
     if regime is Regime.NATIONAL:
         return ()
@@ -95,9 +97,11 @@ def regime_links(
             rows[k],
             honour_allowed=regime is Regime.COALITION,
         )
+        limited = _apply_limits(cost, capacity, scenario.link_limits, k, index)
         keep = np.isfinite(cost)
         if prune:
-            keep &= _carrying(cost, capacity, rows[k], countries, supply[k], use[k])
+            uniform = not rows[k] and not limited
+            keep &= _carrying(cost, capacity, uniform, countries, supply[k], use[k])
         for i, j in zip(*np.nonzero(keep), strict=True):
             limit = capacity[i, j]
             links.append(
@@ -131,18 +135,58 @@ def _matrices(
     return cost, capacity
 
 
+def _apply_limits(
+    cost: Matrix,
+    capacity: Matrix,
+    limits: Sequence[LinkLimit],
+    commodity: str,
+    index: dict[str, int],
+) -> bool:
+    """Remove or cap, in place, the links of ``commodity`` that ``limits`` match.
+
+    Returns:
+        Whether any limit concerned the commodity (so its links are no longer uniform).
+    """
+    touched = False
+    for limit in limits:
+        if limit.commodity not in (ANY_COMMODITY, commodity):
+            continue
+        rows = _ends(limit.exporter, index)
+        columns = _ends(limit.importer, index)
+        if rows is None or columns is None:
+            continue  # a country the regime does not hold has no link to limit
+        touched = True
+        where = np.ix_(rows, columns)
+        if limit.capacity is None:
+            cost[where] = np.inf
+        else:
+            capacity[where] = np.minimum(capacity[where], limit.capacity)
+    return touched
+
+
+def _ends(country: str, index: dict[str, int]) -> list[int] | None:
+    """The matrix positions a limit's exporter or importer names (None: not in the regime)."""
+    if country == ANY_COUNTRY:
+        return list(index.values())
+    return [index[country]] if country in index else None
+
+
 def _carrying(
     cost: Matrix,
     capacity: Matrix,
-    rows: list[tuple[int, int, Link]],
+    uniform: bool,
     countries: Sequence[str],
     supply: set[str],
     use: set[str],
 ) -> Mask:
-    """Which links some optimal plan may need; see :func:`needless_transit`."""
+    """Which links some optimal plan may need; see :func:`needless_transit`.
+
+    ``uniform`` says every pair trades at one cost without limit (no Links row and no
+    link limit touches the commodity).
+    """
     supplies = np.array([c in supply for c in countries], dtype=bool)
     uses = np.array([c in use for c in countries], dtype=bool)
-    if rows:
+    if not uniform:
         needless = needless_transit(cost, capacity, skip=supplies & uses)
     else:
         # every pair trades at one cost without limit: a direct link beats any detour

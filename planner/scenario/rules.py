@@ -21,11 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
 from planner.errors import Problem
 from planner.scenario.locate import Locator
 from planner.scenario.sheets import (
     ANY_COMMODITY,
+    ANY_COUNTRY,
     ONLY_PERIOD,
     PERIOD_COLUMN,
     REFERENCED_SHEET,
@@ -189,7 +191,7 @@ def _facts[T](rows: Iterable[Row], key: str, column: str, kind: type[T]) -> dict
 def _unique_keys(tables: Tables, index: _Index) -> Iterator[Problem]:
     """One row per key (and period): the first row holding a key keeps it, later rows are
     reported."""
-    for sheet in RECORD_SHEETS:
+    for sheet in (s for s in RECORD_SHEETS if s.unique):
         first: dict[tuple[str, ...], Row] = {}
         columns = (*sheet.key, PERIOD_COLUMN) if sheet.periodic else sheet.key
         for row in tables.get(sheet.name, ()):
@@ -408,6 +410,242 @@ def _outside_sources(tables: Tables, index: _Index) -> Iterator[Problem]:
                 )
 
 
+REGIME_NAMES: Final = ("national", "coalition", "open")
+"""The regimes, in contract order, as the Stresses sheet's ``regimes`` names them."""
+
+
+def parse_regimes(text: str) -> tuple[str, ...] | str:
+    """The regimes of a comma-separated list, in contract order, or the first bad entry."""
+    named: set[str] = set()
+    for part in text.split(","):
+        word = part.strip().casefold()
+        if word not in REGIME_NAMES:
+            return part.strip()
+        named.add(word)
+    return tuple(r for r in REGIME_NAMES if r in named)
+
+
+_STRESS_COLUMNS: Final = {
+    "exit": frozenset({"country"}),
+    "ban": frozenset({"exporter", "importer", "commodity"}),
+    "cut": frozenset({"exporter", "importer", "commodity", "capacity"}),
+    "outage": frozenset({"country", "commodity", "process", "factor"}),
+    "chokepoint": frozenset({"commodity", "rank"}),
+}
+"""The columns each Stresses action reads besides case, action, regimes and probability."""
+
+_STRESS_OPTIONAL: Final = frozenset(
+    {"country", "exporter", "importer", "commodity", "process", "factor", "capacity", "rank"}
+)
+"""The Stresses columns that only some actions read."""
+
+_STRESS_REGIMES: Final = {
+    "exit": ("coalition", "open"),
+    "ban": ("coalition", "open"),
+    "cut": ("coalition", "open"),
+}
+"""Regimes an action may name, where not all three: national stacks have no links, and
+a member's exit leaves the other members' national stacks as they are."""
+
+
+@dataclass(frozen=True)
+class _StressFacts:
+    """What the Stresses rules look up beyond :class:`_Index`."""
+
+    resources: frozenset[tuple[str, str]]
+    capacity: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, tables: Tables) -> _StressFacts:
+        def keys(sheet: str, second: str) -> frozenset[tuple[str, str]]:
+            return frozenset(
+                (c, k)
+                for r in tables.get(sheet, ())
+                if (c := r.text("country")) is not None and (k := r.text(second)) is not None
+            )
+
+        return cls(keys("Resources", "commodity"), keys("Capacity", "process"))
+
+
+def _given(row: Row, column: str) -> bool:
+    """Whether the user typed something in the cell (a blank takes the default)."""
+    return not is_blank(row.typed.get(column))
+
+
+def _stresses(tables: Tables, index: _Index) -> Iterator[Problem]:
+    """Each Stresses row gives what its action needs, and nothing it ignores."""
+    facts = _StressFacts.of(tables)
+    probability: dict[str, tuple[float, int | None]] = {}
+    for row in tables.get("Stresses", ()):
+        action = row.text("action")
+        if action is None:
+            continue
+        kind = str(action)
+        for column in sorted(_STRESS_OPTIONAL - _STRESS_COLUMNS[kind]):
+            if _given(row, column):
+                yield row.problem(
+                    column, f"`{column}` is not used by action {action}; leave it blank"
+                )
+        yield from _STRESS_RULES[kind](row, index, facts)
+        yield from _stress_regimes(row, kind)
+        yield from _stress_probability(row, probability)
+
+
+def _stress_regimes(row: Row, kind: str) -> Iterator[Problem]:
+    text = row.text("regimes")
+    if text is None or not text.strip():
+        return
+    parsed = parse_regimes(text)
+    if isinstance(parsed, str):
+        yield row.problem(
+            "regimes",
+            f"'{parsed}' is not a regime; type national, coalition or open, comma-separated"
+            f"{suggest(parsed, list(REGIME_NAMES))}",
+        )
+        return
+    allowed = _STRESS_REGIMES.get(kind, REGIME_NAMES)
+    for regime in parsed:
+        if regime not in allowed:
+            why = (
+                "national stacks have no links"
+                if kind != "exit"
+                else "a member's exit does not change the other members' national stacks"
+            )
+            yield row.problem(
+                "regimes",
+                f"{kind} cannot apply to {regime}: {why}; name " + " or ".join(r for r in allowed),
+            )
+
+
+def _stress_probability(row: Row, seen: dict[str, tuple[float, int | None]]) -> Iterator[Problem]:
+    value, case = row.number("probability"), row.text("case")
+    if value is None or case is None:
+        return
+    if value > 1:
+        yield row.problem("probability", f"{value:g} is above 1; type a probability from 0 to 1")
+        return
+    first = seen.setdefault(case, (value, row.row))
+    if first[0] != value:
+        yield row.problem(
+            "probability",
+            f"case `{case}` already has probability {first[0]:g}"
+            + (f" in row {first[1]}" if first[1] is not None else "")
+            + "; give one "
+            "probability per case",
+        )
+
+
+def _stress_country(row: Row, index: _Index, *, member: bool) -> Iterator[Problem]:
+    country = row.text("country")
+    if country is None:
+        if "country" not in row.values:
+            return  # the cell failed to parse and is reported
+        who = "the member that leaves" if member else "the country hit"
+        yield row.problem("country", f"the cell is blank; type {who}")
+    elif member and index.member.get(country) is False:
+        yield row.problem(
+            "country",
+            f"`{country}` is not a member, so it cannot leave; choose a member country",
+        )
+
+
+def _exit_rule(row: Row, index: _Index, facts: _StressFacts) -> Iterator[Problem]:
+    yield from _stress_country(row, index, member=True)
+
+
+def _link_rule(row: Row, index: _Index, facts: _StressFacts) -> Iterator[Problem]:
+    exporter, importer = row.text("exporter"), row.text("importer")
+    if exporter == ANY_COUNTRY and importer == ANY_COUNTRY:
+        yield row.problem(
+            "importer",
+            f"exporter and importer are both `{ANY_COUNTRY}`, which would stop all trade; "
+            "name the exporter or the importer",
+        )
+    elif exporter is not None and exporter == importer:
+        yield row.problem(
+            "importer",
+            f"exporter and importer are both `{importer}`; a link joins two different countries",
+        )
+    commodity = row.text("commodity")
+    if commodity is None and "commodity" in row.values:
+        yield row.problem(
+            "commodity",
+            f"the cell is blank; type a tradable commodity, or {ANY_COMMODITY} for every one",
+        )
+    elif commodity is not None and index.tradable.get(commodity) is False:
+        yield row.problem(
+            "commodity",
+            f"`{commodity}` is not tradable, so no link carries it; choose a tradable "
+            f"commodity or {ANY_COMMODITY}",
+        )
+
+
+def _outage_rule(row: Row, index: _Index, facts: _StressFacts) -> Iterator[Problem]:
+    yield from _stress_country(row, index, member=False)
+    factor = row.number("factor")
+    if factor is not None and factor > 1:
+        yield row.problem("factor", f"{factor:g} is above 1; type the share left, from 0 to 1")
+    commodity, process = row.text("commodity"), row.text("process")
+    if commodity is not None and process is not None:
+        yield row.problem(
+            "process", "give a process or a commodity, not both; one row hits one of them"
+        )
+    elif commodity is None and process is None:
+        if {"commodity", "process"} <= row.values.keys():
+            yield row.problem(
+                "commodity",
+                "give the resource (commodity) or the process (process) the outage hits",
+            )
+    else:
+        yield from _outage_target(row, index, facts)
+
+
+def _outage_target(row: Row, index: _Index, facts: _StressFacts) -> Iterator[Problem]:
+    """An outage's resource or process exists in its country."""
+    country, commodity, process = row.text("country"), row.text("commodity"), row.text("process")
+    if country not in index.ids.get(Cell.COUNTRY, ()):
+        return  # blank or unknown: reported by the country and reference rules
+    if commodity == ANY_COMMODITY:
+        yield row.problem("commodity", "an outage hits one resource; type its commodity id")
+    elif commodity is not None:
+        if (country, commodity) not in facts.resources and commodity in index.kinds:
+            yield row.problem(
+                "commodity",
+                f"`{country}` has no Resources row for `{commodity}`; choose a resource it holds",
+            )
+    elif process in index.ids.get(Cell.PROCESS, ()) and (country, process) not in facts.capacity:
+        yield row.problem(
+            "process",
+            f"`{country}` has no Capacity row for `{process}`; choose a process that can run there",
+        )
+
+
+def _chokepoint_rule(row: Row, index: _Index, facts: _StressFacts) -> Iterator[Problem]:
+    commodity = row.text("commodity")
+    if commodity is None:
+        if "commodity" in row.values:
+            yield row.problem("commodity", "the cell is blank; type a resource or a product")
+    elif commodity == ANY_COMMODITY:
+        yield row.problem("commodity", "a chokepoint is one commodity; type its id")
+    elif index.kinds.get(commodity) == "capability":
+        yield row.problem(
+            "commodity",
+            f"`{commodity}` is a capability, which nobody supplies; choose a resource or a product",
+        )
+    rank = row.number("rank")
+    if rank is not None and not rank.is_integer():
+        yield row.problem("rank", f"{rank:g} is not a whole number; type 1, 2, 3, ...")
+
+
+_STRESS_RULES: Final[Mapping[str, Callable[[Row, _Index, _StressFacts], Iterator[Problem]]]] = {
+    "exit": _exit_rule,
+    "ban": _link_rule,
+    "cut": _link_rule,
+    "outage": _outage_rule,
+    "chokepoint": _chokepoint_rule,
+}
+
+
 _RULES: tuple[Callable[[Tables, _Index], Iterator[Problem]], ...] = (
     _unique_keys,
     _ids_differing_in_case,
@@ -421,4 +659,5 @@ _RULES: tuple[Callable[[Tables, _Index], Iterator[Problem]], ...] = (
     _generations,
     _windows,
     _outside_sources,
+    _stresses,
 )

@@ -29,12 +29,14 @@ from pydantic import (
     ModelWrapValidatorHandler,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from planner.errors import InputError, Problem
 from planner.scenario.locate import Locator
 from planner.scenario.rules import check, rows_of
+from planner.scenario.rules import parse_regimes as parse_regime_names
 from planner.scenario.sheets import SCENARIO_KEYS, SHEET_BY_NAME, Column, problem_order
 
 if TYPE_CHECKING:
@@ -252,6 +254,99 @@ class Generation(_Frozen):
     frontier_year: Year
 
 
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+"""A finite number from 0 to 1: a share left, a probability."""
+
+
+class Action(StrEnum):
+    """What one row of the Stresses sheet does to the scenario."""
+
+    EXIT = "exit"
+    BAN = "ban"
+    OUTAGE = "outage"
+    CUT = "cut"
+    CHOKEPOINT = "chokepoint"
+
+    @property
+    def default_regimes(self) -> tuple[Regime, ...]:
+        """The regimes the action applies to when its row names none (DESIGN.md)."""
+        if self is Action.EXIT:
+            return (Regime.COALITION,)
+        if self in (Action.BAN, Action.CUT):
+            return (Regime.COALITION, Regime.OPEN)
+        return tuple(Regime)
+
+
+def parse_regimes(text: str) -> tuple[Regime, ...] | str:
+    """The regimes of a comma-separated list, in contract order, or the first bad entry."""
+    parsed = parse_regime_names(text)
+    return parsed if isinstance(parsed, str) else tuple(Regime(r) for r in parsed)
+
+
+class Stress(_Frozen):
+    """A row of the Stresses sheet: one action of a shock (DESIGN.md, "Stress tests").
+
+    ``exporter`` and ``importer`` are ``*`` for every country, ``commodity`` ``*`` for every
+    tradable commodity; ``regimes`` is the row's list, or the action's default.
+    """
+
+    case: Identifier
+    action: Action
+    country: Identifier | None = None
+    exporter: Identifier = "*"
+    importer: Identifier = "*"
+    commodity: Identifier | None = None
+    process: Identifier | None = None
+    factor: Share = 0.0
+    capacity: NonNegative = 0.0
+    rank: Annotated[int, Field(ge=1)] = 1
+    regimes: tuple[Regime, ...] = ()
+    probability: Share | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_cells(cls, values: object) -> object:
+        """Cells as the validator parsed them: regimes as comma text (blank: the action's
+        default), the rank as a whole float."""
+        if not isinstance(values, dict):
+            return values
+        values = dict(values)
+        regimes = values.get("regimes")
+        if isinstance(regimes, str):
+            parsed = parse_regimes(regimes)
+            values["regimes"] = parsed if isinstance(parsed, tuple) else regimes
+        if not values.get("regimes") and values.get("action") is not None:
+            values["regimes"] = Action(values["action"]).default_regimes
+        rank = values.get("rank")
+        if isinstance(rank, float) and rank.is_integer():
+            values["rank"] = int(rank)
+        return values
+
+    @field_validator("regimes")
+    @classmethod
+    def _some_regime(cls, value: tuple[Regime, ...]) -> tuple[Regime, ...]:
+        if not value:
+            raise ValueError("an action applies to at least one regime")
+        return value
+
+
+class LinkLimit(_Frozen):
+    """Trade links removed or capped in every regime, the open world included.
+
+    No sheet sets these: they are how a stress test's ``ban`` and ``cut`` reach the open
+    regime, where Links rows cannot remove a link (``allowed`` is ignored there). Each
+    limit matches the links of ``commodity`` (``*``: every tradable one) from ``exporter``
+    to ``importer`` (``*``: any country) that the regime holds; ``capacity`` None removes
+    them, a number caps them at the lower of it and their own capacity. It never adds a
+    link.
+    """
+
+    exporter: Identifier = "*"
+    importer: Identifier = "*"
+    commodity: Identifier = "*"
+    capacity: NonNegative | None = None
+
+
 class Scenario(_Frozen):
     """A whole validated scenario workbook."""
 
@@ -272,6 +367,9 @@ class Scenario(_Frozen):
     periods: tuple[Period, ...] = ()
     budgets: tuple[Budget, ...] = ()
     generations: tuple[Generation, ...] = ()
+    stresses: tuple[Stress, ...] = ()
+    link_limits: tuple[LinkLimit, ...] = ()
+    """Links removed or capped in every regime (stress tests; see :class:`LinkLimit`)."""
 
     @model_validator(mode="wrap")
     @classmethod
@@ -347,7 +445,7 @@ class Scenario(_Frozen):
         return Horizon.of(self)
 
     def counts(self) -> dict[str, int]:
-        """How many records each sheet holds, for one-line summaries."""
+        """How many records each sheet holds, for one-line summaries (stresses if any)."""
         counts = {
             "countries": len(self.countries),
             "members": len(self.members),
@@ -361,6 +459,8 @@ class Scenario(_Frozen):
         }
         if self.periods:
             counts["periods"] = len(self.periods)
+        if self.stresses:
+            counts["stress actions"] = len(self.stresses)
         return counts
 
 
@@ -376,6 +476,7 @@ RECORD_MODELS: Final[Mapping[str, tuple[str, type[BaseModel]]]] = {
     "Periods": ("periods", Period),
     "Budgets": ("budgets", Budget),
     "Generations": ("generations", Generation),
+    "Stresses": ("stresses", Stress),
 }
 """Each record sheet's :class:`~planner.scenario.schema.Scenario` field and row model."""
 

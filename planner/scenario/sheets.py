@@ -71,6 +71,12 @@ ANY_COMMODITY: Final = "*"
 DEFAULT_FROM_ID: Final = {"Countries": ("name", "country"), "Processes": ("layer", "process")}
 """Per sheet, an optional text column whose default is the row's own id: (column, id)."""
 
+ANY_COUNTRY: Final = "*"
+"""What Stresses.exporter and importer accept besides a country id: every country."""
+
+STRESS_ACTIONS: Final = ("exit", "ban", "outage", "cut", "chokepoint")
+"""The actions of the Stresses sheet (DESIGN.md, "Stress tests of trust")."""
+
 
 @dataclass(frozen=True)
 class Column:
@@ -126,6 +132,8 @@ class Sheet:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     required: bool = True
+    unique: bool = True
+    """One row per key (the Stresses sheet's rows with one ``case`` form one shock)."""
 
     @property
     def periodic(self) -> bool:
@@ -524,6 +532,102 @@ SHEETS: tuple[Sheet, ...] = (
         ),
         key=("generation",),
         required=False,
+    ),
+    Sheet(
+        "Stresses",
+        "Optional stress tests: one row is one action; rows with the same case form one "
+        "compound shock.",
+        (
+            Column("case", Cell.ID, "Id of the shock; rows with the same case act together."),
+            Column(
+                "action",
+                Cell.CHOICE,
+                "exit (a member leaves), ban (links removed), outage (a resource or process "
+                "scaled down), cut (link capacity limited) or chokepoint (the outage of a "
+                "commodity's biggest supplier in the base plan).",
+                choices=STRESS_ACTIONS,
+            ),
+            Column(
+                "country",
+                Cell.COUNTRY,
+                "exit: the member that leaves; outage: the country hit.",
+                required=False,
+            ),
+            Column(
+                "exporter",
+                Cell.COUNTRY,
+                f"ban, cut: the exporting country, or {ANY_COUNTRY} for every country.",
+                required=False,
+                default=ANY_COUNTRY,
+                wildcard=True,
+            ),
+            Column(
+                "importer",
+                Cell.COUNTRY,
+                f"ban, cut: the importing country, or {ANY_COUNTRY} for every country.",
+                required=False,
+                default=ANY_COUNTRY,
+                wildcard=True,
+            ),
+            Column(
+                "commodity",
+                Cell.COMMODITY,
+                f"ban, cut: a tradable commodity or {ANY_COMMODITY}; outage: a resource of the "
+                "country; chokepoint: a resource or product.",
+                required=False,
+                wildcard=True,
+            ),
+            Column(
+                "process",
+                Cell.PROCESS,
+                "outage: a process with a Capacity row in the country (give process or "
+                "commodity, not both).",
+                required=False,
+            ),
+            Column(
+                "factor",
+                Cell.NUMBER,
+                "outage: the share left, 0 to 1.",
+                required=False,
+                default=0.0,
+                minimum=0,
+            ),
+            Column(
+                "capacity",
+                Cell.NUMBER,
+                "cut: the links' new capacity limit.",
+                required=False,
+                default=0.0,
+                unit="units",
+                minimum=0,
+            ),
+            Column(
+                "rank",
+                Cell.NUMBER,
+                "chokepoint: 1 for the biggest supplier, 2 for the next, and so on.",
+                required=False,
+                default=1.0,
+                minimum=1,
+            ),
+            Column(
+                "regimes",
+                Cell.TEXT,
+                "The regimes the action applies to, comma-separated; blank: coalition for "
+                "exit, coalition and open for ban and cut, all three for outage and "
+                "chokepoint.",
+                required=False,
+            ),
+            Column(
+                "probability",
+                Cell.NUMBER,
+                "How likely the shock is, 0 to 1, for ranking by expected damage.",
+                required=False,
+                minimum=0,
+            ),
+        ),
+        key=("case",),
+        required=False,
+        unique=False,
     ),
 )
 
