@@ -13,7 +13,7 @@ Importing the package has no side effects.
 
 from planner.analysis.compare import Comparison
 from planner.analysis.sharing import SharingResult
-from planner.api import load, run, run_one, share
+from planner.api import load, run, run_one, share, stress
 from planner.errors import InputError, NoPlanError, OutputError, PlannerError, Problem
 from planner.io.report import write_json, write_report
 from planner.io.sharing_report import write_sharing_json, write_sharing_report
@@ -57,6 +57,7 @@ __all__ = [
     "run_one",
     "scaled",
     "share",
+    "stress",
     "with_members",
     "with_records",
     "with_rows",

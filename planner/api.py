@@ -24,6 +24,8 @@ from planner.analysis.checks import check
 from planner.analysis.compare import TIMESTAMP, Comparison, penalty_sensitivity
 from planner.analysis.sharing import METHODS, SharingResult
 from planner.analysis.sharing import share as share_costs
+from planner.analysis.stress import StressResult
+from planner.analysis.stress import stress as stress_test
 from planner.errors import InputError
 from planner.io.annotate import write_annotated
 from planner.io.files import check_destination
@@ -179,3 +181,26 @@ def share(
         options.setdefault("sha256", loaded.sha256)
         return share_costs(loaded.scenario, methods, **options)
     return share_costs(loaded, methods, **options)
+
+
+def stress(
+    scenario: Scenario | LoadedScenario | str | Path,
+    **options: Any,
+) -> StressResult:
+    """Stress-test the coalition: :func:`planner.analysis.stress.stress`.
+
+    Args:
+        scenario: a workbook path, a loaded workbook or a validated scenario.
+        **options: the keyword arguments of :func:`planner.analysis.stress.stress`
+            (``cases``, ``screen``, ``k``, ``budget``, ``modes``, ``options``, ``workers``,
+            ``executor``, ``progress``).
+
+    Raises:
+        InputError: unusable input, an unknown case or bad options.
+    """
+    loaded = load(scenario) if isinstance(scenario, str | Path) else scenario
+    if isinstance(loaded, LoadedScenario):
+        options.setdefault("source", str(loaded.path))
+        options.setdefault("sha256", loaded.sha256)
+        return stress_test(loaded.scenario, **options)
+    return stress_test(loaded, **options)

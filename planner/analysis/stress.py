@@ -36,7 +36,8 @@ from typing import Any, Final
 
 import pandas as pd
 
-from planner.errors import InputError
+from planner.analysis.sharing import _executor as connect
+from planner.errors import InputError, NoPlanError
 from planner.model.build import build, setting_for
 from planner.model.links import coalition_links
 from planner.model.solve import Solution, SolveOptions, Status, solve
@@ -56,6 +57,7 @@ __all__ = [
     "Exit",
     "LinkShock",
     "Outage",
+    "StressError",
     "StressResult",
     "apply_shocks",
     "element_shock",
@@ -337,6 +339,18 @@ class Failure:
 
     what: str
     reason: str
+
+
+class StressError(NoPlanError):
+    """Some stress solves found no plan; the report lists them."""
+
+    def __init__(self, failures: Sequence[Failure]) -> None:
+        self.failures = tuple(failures)
+        lines = [f"{len(self.failures)} stress solve(s) found no plan:"]
+        lines += [f"  - {f.what}: {f.reason}" for f in self.failures[:10]]
+        if len(self.failures) > 10:
+            lines.append(f"  ... and {len(self.failures) - 10} more (see the report)")
+        super().__init__("\n".join(lines))
 
 
 Progress = Callable[[int, int], None]
@@ -1109,7 +1123,7 @@ def stress(
     modes: Iterable[Mode | str] = tuple(Mode),
     options: SolveOptions | None = None,
     workers: int = 1,
-    executor: Any = None,
+    scheduler: str | Any = None,
     progress: Progress | None = None,
     source: str = "",
     sha256: str = "",
@@ -1125,7 +1139,8 @@ def stress(
         modes: the modes of the case runs (the screen and search are min_cost).
         options: HiGHS options for every solve.
         workers: local processes solving in parallel (1: in this process).
-        executor: any ``concurrent.futures``-like executor instead (a Dask client's).
+        scheduler: a Dask scheduler's address (``tcp://host:8786``), or any executor with
+            ``submit`` (a Dask client, a ``concurrent.futures`` executor) to solve on.
         progress: ``progress(done, total)`` per batch of solves.
         source: the workbook's path, for the report's provenance.
         sha256: the workbook's SHA-256.
@@ -1137,6 +1152,7 @@ def stress(
         raise InputError("k must be 0 or more and the budget 1 or more")
     chosen = tuple(dict.fromkeys(Mode(m) for m in modes))
     started = time.perf_counter()
+    executor, client = connect(scheduler)
     solver = _Solver(_Context(scenario, options or SolveOptions()), workers, executor, progress)
     analysis = _Analysis(scenario, solver, chosen)
     try:
@@ -1147,6 +1163,8 @@ def stress(
         worst, evaluated = analysis.worst(k, budget)
     finally:
         solver.close()
+        if client is not None:
+            client.close()
     return StressResult(
         scenario=scenario.name,
         currency=scenario.currency,

@@ -29,6 +29,7 @@ from planner.cli.options import (
     zip_limits,
 )
 from planner.cli.share import share as share_command
+from planner.cli.stress import stress as stress_command
 from planner.errors import InputError, NoPlanError
 from planner.model.solve import SolveOptions
 from planner.scenario.schema import Mode
@@ -153,6 +154,7 @@ def run(
 
 
 main.add_command(share_command)
+main.add_command(stress_command)
 
 
 def format_comparison(comparison: Comparison) -> str:
