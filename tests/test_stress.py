@@ -404,3 +404,13 @@ def test_a_stress_that_changes_nothing_does_no_damage(action: dict[str, Any]) ->
 def test_a_stress_row_model_reads_like_the_sheet() -> None:
     stress_row = Stress(case="c", action=Action.CUT, commodity="*", exporter="A")
     assert stress_row.regimes == (Regime.COALITION, Regime.OPEN)
+
+
+def test_two_workers_give_the_same_numbers_as_one() -> None:
+    scenario = with_stresses(two_fabs(), {"case": "b_leaves", "action": "exit", "country": "B"})
+    serial = stress(scenario, screen=True, k=2)
+    pooled = stress(scenario, screen=True, k=2, workers=2)
+    assert serial.to_json()["cases"] == pooled.to_json()["cases"]
+    assert serial.to_json()["screen"] == pooled.to_json()["screen"]
+    assert serial.to_json()["worst"] == pooled.to_json()["worst"]
+    assert pooled.solves == serial.solves

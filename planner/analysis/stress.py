@@ -19,23 +19,22 @@ stress is a change to the scenario (:func:`apply_shocks`), solved by exactly the
 - **worst**: the most damaging sets of up to ``k`` supply losses, found by an exact tree
   search (:func:`worst_losses`).
 
-Every solve is one item of one batch (:func:`_solve_batch`): in this process, on a local
-process pool or on a Dask cluster; a solve that fails is recorded with its reason in
-:attr:`StressResult.failures`, never dropped.
+Every solve is one item of a batch of :class:`~planner.analysis.batch.BatchEngine`: in
+this process, on a local process pool or on a Dask cluster; a solve that fails is recorded
+with its reason in :attr:`StressResult.failures`, never dropped.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import multiprocessing
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import pandas as pd
 
+from planner.analysis.batch import BatchEngine, ProgressCallback, solver_threads
 from planner.analysis.sharing import _executor as connect
 from planner.errors import InputError, NoPlanError
 from planner.model.build import build, setting_for
@@ -289,10 +288,17 @@ class _Context:
 
 
 def solve_job(context: _Context, job: Job) -> Run:
-    """Apply the job's shocks, build and solve the run as ``planner run`` would."""
+    """Apply the job's shocks, build and solve the run as ``planner run`` would.
+
+    In a batch worker HiGHS gets one thread (:func:`~planner.analysis.batch.solver_threads`)
+    unless the options set another count.
+    """
     scenario = apply_shocks(context.scenario, job.shocks) if job.shocks else context.scenario
     setting = setting_for(scenario, job.regime, job.mode)
-    solution = solve(build(scenario, setting), context.options, prices=job.prices)
+    options = context.options
+    if options.threads is None and (threads := solver_threads()) is not None:
+        options = replace(options, threads=threads)
+    solution = solve(build(scenario, setting), options, prices=job.prices)
     if not solution.status.has_plan:
         return Run(solution.status, solution.message, members=setting.members)
     capability: dict[str, float] = defaultdict(float)
@@ -353,81 +359,38 @@ class StressError(NoPlanError):
         super().__init__("\n".join(lines))
 
 
-Progress = Callable[[int, int], None]
-"""``progress(done, total)``, called as a batch's solves finish."""
-
-
 @dataclass
 class _Solver:
-    """Runs batches of :class:`Job` and remembers every outcome (one solve per job)."""
+    """Runs batches of :class:`Job` on one batch engine and remembers every outcome.
 
-    context: _Context
-    workers: int = 1
-    executor: Any = None
-    progress: Progress | None = None
+    Each job is solved once: :meth:`many` skips the jobs solved before, so the screen's
+    single losses are the first level of the worst-case search for free.
+    """
+
+    engine: BatchEngine[_Context, Job, Run]
+    progress: ProgressCallback | None = None
     runs: dict[Job, Run] = field(default_factory=dict)
     errors: dict[Job, str] = field(default_factory=dict)
     solves: int = 0
-    _pool: concurrent.futures.ProcessPoolExecutor | None = None
 
     def many(self, jobs: Iterable[Job]) -> dict[Job, Run]:
         """The run of every job, solving those not solved before (failed ones are absent)."""
         wanted = list(dict.fromkeys(jobs))
         todo = [j for j in wanted if j not in self.runs and j not in self.errors]
-        for job, outcome in zip(todo, self._solve_batch(todo), strict=True):
-            if isinstance(outcome, Run):
-                self.runs[job] = outcome
-            else:
-                self.errors[job] = outcome
-        self.solves += len(todo)
+        if todo:
+            result = self.engine.map(todo, progress=self.progress)
+            for outcome in result.outcomes:
+                job = todo[outcome.index]
+                if outcome.value is not None:
+                    self.runs[job] = outcome.value
+                else:
+                    self.errors[job] = outcome.error or "the solve failed"
+            self.solves += len(todo)
         return {j: self.runs[j] for j in wanted if j in self.runs}
 
     def one(self, job: Job) -> Run | None:
         """The run of one job, or None when its solve raised."""
         return self.many([job]).get(job)
-
-    def _solve_batch(self, jobs: Sequence[Job]) -> list[Run | str]:
-        """One batch: in this process, on a local process pool, or on the executor."""
-        if not jobs:
-            return []
-        outcomes: list[Run | str] = []
-        if self.executor is None and self.workers <= 1:
-            for n, job in enumerate(jobs, start=1):
-                outcomes.append(_guarded(self.context, job))
-                if self.progress is not None:
-                    self.progress(n, len(jobs))
-            return outcomes
-        executor = self.executor or self._local_pool()
-        futures = [executor.submit(_guarded, self.context, job) for job in jobs]
-        for n, future in enumerate(futures, start=1):
-            try:
-                outcomes.append(future.result())
-            except Exception as exc:  # a worker that died; the others stand
-                outcomes.append(f"{type(exc).__name__}: {exc}")
-            if self.progress is not None:
-                self.progress(n, len(jobs))
-        return outcomes
-
-    def _local_pool(self) -> concurrent.futures.ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn")
-            )
-        return self._pool
-
-    def close(self) -> None:
-        """Stop the local pool, if one was started."""
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
-
-
-def _guarded(context: _Context, job: Job) -> Run | str:
-    """:func:`solve_job`, with an exception turned into its reason."""
-    try:
-        return solve_job(context, job)
-    except Exception as exc:  # one failed solve must not stop the batch
-        return f"{type(exc).__name__}: {exc}"
 
 
 # ----------------------------------------------------------------------------------------
@@ -1124,7 +1087,7 @@ def stress(
     options: SolveOptions | None = None,
     workers: int = 1,
     scheduler: str | Any = None,
-    progress: Progress | None = None,
+    progress: ProgressCallback | None = None,
     source: str = "",
     sha256: str = "",
 ) -> StressResult:
@@ -1141,7 +1104,8 @@ def stress(
         workers: local processes solving in parallel (1: in this process).
         scheduler: a Dask scheduler's address (``tcp://host:8786``), or any executor with
             ``submit`` (a Dask client, a ``concurrent.futures`` executor) to solve on.
-        progress: ``progress(done, total)`` per batch of solves.
+        progress: called with a :class:`~planner.analysis.batch.Progress` while a batch of
+            solves runs (see :class:`~planner.analysis.batch.ProgressReporter`).
         source: the workbook's path, for the report's provenance.
         sha256: the workbook's SHA-256.
 
@@ -1152,8 +1116,13 @@ def stress(
         raise InputError("k must be 0 or more and the budget 1 or more")
     chosen = tuple(dict.fromkeys(Mode(m) for m in modes))
     started = time.perf_counter()
-    executor, client = connect(scheduler)
-    solver = _Solver(_Context(scenario, options or SolveOptions()), workers, executor, progress)
+    client, owned = connect(scheduler)
+    # a Dask client offers a concurrent.futures executor; any other executor is used as is
+    executor: Any = getattr(client, "get_executor", lambda: client)()
+    engine: BatchEngine[_Context, Job, Run] = BatchEngine(
+        solve_job, _Context(scenario, options or SolveOptions()), workers=workers, executor=executor
+    )
+    solver = _Solver(engine, progress)
     analysis = _Analysis(scenario, solver, chosen)
     try:
         made = analysis.cases(cases)
@@ -1162,9 +1131,9 @@ def stress(
         )
         worst, evaluated = analysis.worst(k, budget)
     finally:
-        solver.close()
-        if client is not None:
-            client.close()
+        engine.close()
+        if owned is not None:
+            owned.close()
     return StressResult(
         scenario=scenario.name,
         currency=scenario.currency,

@@ -8,12 +8,12 @@ main CLI's, as ``planner share``: 2 unusable input, 3 some stress solve found no
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from planner.analysis.batch import ProgressReporter
 from planner.analysis.stress import DEFAULT_BUDGET, DEFAULT_K, StressError, StressResult
 from planner.cli.options import (
     Outputs,
@@ -25,37 +25,6 @@ from planner.cli.options import (
 )
 from planner.io.reader import ZipLimits
 from planner.scenario.schema import Mode
-
-PROGRESS_THRESHOLD = 16
-"""Batches of at least this many solves show a progress bar (on standard error)."""
-
-
-class _Progress:
-    """A ``progress(done, total)`` callback drawing a click progress bar per large batch."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._done = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if total < PROGRESS_THRESHOLD:
-            return
-        if self._bar is None:
-            self._bar = click.progressbar(
-                length=total, label="solving stresses", file=sys.stderr, show_pos=True
-            )
-            self._bar.__enter__()
-            self._done = 0
-        self._bar.update(done - self._done)
-        self._done = done
-        if done >= total:
-            self.close()
-
-    def close(self) -> None:
-        """Finish the bar in progress, if any."""
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
 
 
 @click.command("stress")
@@ -136,7 +105,7 @@ def _stress(
     nothing_asked = not loaded.scenario.stresses and not screen and k is None
     screen = screen or nothing_asked
     depth = k if k is not None else (DEFAULT_K if screen else 0)
-    progress = _Progress()
+    progress = ProgressReporter("models solved")
     try:
         result = stress_test(
             loaded,
