@@ -29,12 +29,12 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import pandas as pd
 
-from planner.analysis.batch import BatchEngine, ProgressCallback, solver_threads
+from planner.analysis.batch import BatchEngine, ProgressCallback
 from planner.analysis.sharing import _executor as connect
 from planner.errors import InputError, NoPlanError
 from planner.model.build import build, setting_for
@@ -290,15 +290,15 @@ class _Context:
 def solve_job(context: _Context, job: Job) -> Run:
     """Apply the job's shocks, build and solve the run as ``planner run`` would.
 
-    In a batch worker HiGHS gets one thread (:func:`~planner.analysis.batch.solver_threads`)
-    unless the options set another count.
+    The thread count is the options' (HiGHS's default when unset), never
+    :func:`~planner.analysis.batch.solver_threads`, as in cost sharing: HiGHS refuses to
+    change its thread count once its scheduler has started in a process (so an in-process
+    batch after a threaded one would fail), and one thread can change the last bit of a MIP
+    objective, so the numbers would depend on the number of workers.
     """
     scenario = apply_shocks(context.scenario, job.shocks) if job.shocks else context.scenario
     setting = setting_for(scenario, job.regime, job.mode)
-    options = context.options
-    if options.threads is None and (threads := solver_threads()) is not None:
-        options = replace(options, threads=threads)
-    solution = solve(build(scenario, setting), options, prices=job.prices)
+    solution = solve(build(scenario, setting), context.options, prices=job.prices)
     if not solution.status.has_plan:
         return Run(solution.status, solution.message, members=setting.members)
     capability: dict[str, float] = defaultdict(float)
