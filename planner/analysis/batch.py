@@ -42,6 +42,7 @@ solvers or scenarios.
 from __future__ import annotations
 
 import concurrent.futures
+import importlib
 import math
 import multiprocessing
 import os
@@ -52,6 +53,8 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import IO, Any, NamedTuple, cast
+
+from planner.errors import InputError
 
 __all__ = [
     "CHUNK_SECONDS",
@@ -707,3 +710,35 @@ def _duration(seconds: float) -> str:
         return f"{minutes} min {rest} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min"
+
+
+def connect(scheduler: Any) -> tuple[Any, Any]:
+    """The executor a ``scheduler`` option names, and the Dask client to close afterwards.
+
+    Args:
+        scheduler: None (a local pool), a Dask scheduler's address (``tcp://host:8786``),
+            or an object with ``submit`` (an Executor or a ``distributed.Client``), used as
+            it is.
+
+    Returns:
+        ``(executor_or_client, owned)``: ``owned`` is the client opened here (close it when
+        done), or None when nothing was opened.
+
+    Raises:
+        InputError: an address is given but Dask is not installed or cannot connect.
+    """
+    if scheduler is None or not isinstance(scheduler, str):
+        return scheduler, None
+    try:
+        # imported by name: Dask is an optional extra, untyped, and absent from most installs
+        distributed = importlib.import_module("distributed")
+    except ImportError as exc:
+        raise InputError(
+            "a Dask scheduler was given, but Dask is not installed; install it with "
+            "`pip install 'distributed>=2024'` or drop --scheduler"
+        ) from exc
+    try:
+        client = distributed.Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from exc
+    return client, client

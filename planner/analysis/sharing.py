@@ -23,7 +23,6 @@ needed it are listed as unavailable.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import math
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -33,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from planner.analysis.batch import connect
 from planner.analysis.games import (
     Allocation,
     CoalitionError,
@@ -593,7 +593,7 @@ def share(
     if not scenario.members:
         raise InputError(f"scenario {scenario.name} has no members: there is nothing to share")
     cost = CoalitionCost(scenario, options)
-    client, owned_client = _executor(scheduler)
+    client, owned_client = connect(scheduler)
     values = CoalitionValues(cost, workers=workers, executor=client, progress=progress)
     try:
         game = _Sharing(scenario, cost, values, exact_limit, search_budget)
@@ -636,25 +636,6 @@ def _methods(methods: Iterable[str]) -> tuple[str, ...]:
             f"choose among {', '.join(METHODS)}"
         )
     return tuple(m for m in METHODS if m in asked)
-
-
-def _executor(scheduler: str | ExecutorLike | None) -> tuple[ExecutorLike | None, Any]:
-    """The executor to use, and the Dask client to close afterwards if one was opened."""
-    if scheduler is None or not isinstance(scheduler, str):
-        return scheduler, None
-    try:
-        # imported by name: Dask is an optional extra, untyped, and absent from most installs
-        distributed = importlib.import_module("distributed")
-    except ImportError as exc:
-        raise InputError(
-            "a Dask scheduler was given, but Dask is not installed; install it with "
-            "`pip install 'distributed>=2024'` or drop --scheduler"
-        ) from exc
-    try:
-        client = distributed.Client(scheduler, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from exc
-    return client, client
 
 
 class _Sharing:

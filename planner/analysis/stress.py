@@ -34,8 +34,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from planner.analysis.batch import BatchEngine, ProgressCallback
-from planner.analysis.sharing import _executor as connect
+from planner.analysis.batch import BatchEngine, ProgressCallback, connect
 from planner.errors import InputError, NoPlanError
 from planner.model.build import build, setting_for
 from planner.model.links import coalition_links
