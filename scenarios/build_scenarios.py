@@ -17,7 +17,10 @@ Data layout: one folder per family of workbooks under ``scenarios/data/``:
 
   - ``variants``: blank for every variant, else the space-separated variants the row
     belongs to;
-  - ``COLUMN@VARIANT`` (e.g. ``member@founders``): the value of ``COLUMN`` in that variant.
+  - ``COLUMN@VARIANT`` (e.g. ``member@founders``): the value of ``COLUMN`` in that variant;
+  - ``note ...`` columns: written as text, beside the contract's columns.
+
+  A CSV whose sheet the planner does not have is left out (:func:`skipped_csv`).
 - ``sources.csv`` (optional): one row per figure used (:data:`SOURCE_COLUMNS`), written
   as the ``Sources`` sheet.
 
@@ -53,18 +56,33 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from planner.scenario import schema
+from planner.scenario import sheets as sheets_module
 from planner.scenario.schema import (
+    Budget,
     Capacity,
     Commodity,
     Country,
+    Generation,
     Link,
+    Period,
     Process,
     RecipeLine,
     Resource,
     Scenario,
     Target,
 )
-from planner.scenario.sheets import NO, PERIOD_COLUMN, SCENARIO_KEYS, SHEETS, YES, Cell, Sheet
+from planner.scenario.sheets import (
+    NO,
+    PERIOD_COLUMN,
+    SCENARIO_KEYS,
+    SHEETS,
+    YES,
+    Cell,
+    Column,
+    Sheet,
+    is_note_column,
+)
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"
@@ -113,7 +131,23 @@ _MODELS = {
     "Capacity": (Capacity, "capacity"),
     "Targets": (Target, "targets"),
     "Links": (Link, "links"),
+    "Periods": (Period, "periods"),
+    "Budgets": (Budget, "budgets"),
+    "Generations": (Generation, "generations"),
 }
+_LATER_MODELS = {
+    "Learning": ("Learning", "learning"),
+    "Experience": ("Experience", "experience"),
+    "Stresses": ("Stress", "stresses"),
+    "Uncertain": ("Uncertain", "uncertain"),
+}
+"""Sheets of the later contract issues (learning, stresses, sweeps): their schema class and
+Scenario field, used once the planner has them."""
+for _sheet, (_class, _field) in _LATER_MODELS.items():
+    if hasattr(schema, _class) and _field in Scenario.model_fields:
+        _MODELS[_sheet] = (getattr(schema, _class), _field)
+KEY_VALUE_SHEETS = ("Scenario", "Sampling")
+"""Sheets of key and value rows rather than records."""
 _ID_DEFAULTS = {("Countries", "name"): "country", ("Processes", "layer"): "process"}
 """Columns whose blank cells default to another column of the same row (DESIGN.md)."""
 
@@ -350,7 +384,7 @@ def _row_cells(
     sheet: Sheet, columns: list[str], row: Record, sources: Sources
 ) -> tuple[tuple[Value, ...], list[str]]:
     """A CSV row's cells as the workbook holds them, and the sources its numbers use."""
-    kinds = {c.name: c.cell for c in sheet.columns}
+    kinds = {c.name: c.cell for c in sheet.columns}  # note columns are text
     key = " ".join(row[c.name] for c in sheet.columns if c.name in sheet.key and c.name in row)
     cells: list[Value] = []
     refs: list[str] = []
@@ -358,7 +392,7 @@ def _row_cells(
         text = row.get(column, "")
         if text == "":
             cells.append(None)
-        elif kinds[column] is Cell.NUMBER:
+        elif kinds.get(column) is Cell.NUMBER:
             cells.append(sources.number(text, f"{sheet.name}.{column}", key))
             refs += [r for r in references(text) if r not in refs]
         else:
@@ -375,10 +409,11 @@ def _sheet_table(variant: Variant, sheet: Sheet, sources: Sources) -> Table | No
         empty = tuple(c for c in contract if c != PERIOD_COLUMN)
         return Table(empty, ()) if sheet.required else None
     header = {h.split("@")[0] for h in read_csv_header(path)}
-    unknown = header - set(contract) - {VARIANTS_COLUMN}
+    notes = sorted(h for h in header if is_note_column(h) and h != SOURCE_NOTE)
+    unknown = header - set(contract) - {VARIANTS_COLUMN, *notes}
     if unknown:
         raise ValueError(f"{path}: columns {sorted(unknown)} are not in the {sheet.name} sheet")
-    columns = [c for c in contract if c in header]
+    columns = [c for c in contract if c in header] + notes
     rows = [_resolve(r, variant.variant) for r in read_csv(path) if _applies(r, variant.variant)]
     body = [_row_cells(sheet, columns, row, sources) for row in rows]
     if any(refs for _, refs in body):
@@ -391,14 +426,34 @@ def _sheet_table(variant: Variant, sheet: Sheet, sources: Sources) -> Table | No
 
 def _scenario_table(variant: Variant, sources: Sources) -> Table:
     rows: list[tuple[Value, ...]] = [("name", variant.name), ("description", variant.description)]
-    path = variant.folder / "scenario.csv"
-    for row in read_csv(path) if path.is_file() else []:
-        key, value = row["key"], row["value"]
-        if key not in SCENARIO_KEYS or key in ("name", "description"):
-            raise ValueError(f"{path}: `{key}` is not a Scenario key this file may set")
-        number = SCENARIO_KEYS[key].cell is Cell.NUMBER
-        rows.append((key, sources.number(value, f"Scenario.{key}") if number else value))
-    return Table(("key", "value"), tuple(rows))
+    return Table(("key", "value"), (*rows, *_key_values(variant, "Scenario", sources)))
+
+
+def _key_values(variant: Variant, sheet: str, sources: Sources) -> tuple[tuple[Value, ...], ...]:
+    """The key and value rows of ``scenario.csv`` or ``sampling.csv`` as ``variant`` sees
+    them: a ``value@VARIANT`` cell replaces ``value`` unless it is blank."""
+    path = variant.folder / f"{sheet.lower()}.csv"
+    keys: Mapping[str, Column] = SCENARIO_KEYS if sheet == "Scenario" else _sampling_keys()
+    rows: list[tuple[Value, ...]] = []
+    for raw in read_csv(path) if path.is_file() else []:
+        key, value = raw["key"], raw.get(f"value@{variant.variant}") or raw["value"]
+        if key not in keys or key in ("name", "description"):
+            raise ValueError(f"{path}: `{key}` is not a {sheet} key this file may set")
+        number = keys[key].cell is Cell.NUMBER
+        rows.append((key, sources.number(value, f"{sheet}.{key}") if number else value))
+    return tuple(rows)
+
+
+def _sampling_keys() -> Mapping[str, Column]:
+    """The Sampling sheet's keys, once the planner has the sweep contract."""
+    keys: Mapping[str, Column] = getattr(sheets_module, "SAMPLING_KEYS", {})
+    return keys
+
+
+def skipped_csv(folder: Path) -> list[str]:
+    """CSV files of a data folder that name no sheet of this planner's contract (yet)."""
+    known = {s.name.lower() for s in SHEETS} | {"variants", "sources"}
+    return sorted(p.name for p in folder.glob("*.csv") if p.stem not in known)
 
 
 def tables(variant: Variant) -> dict[str, Table]:
@@ -406,6 +461,11 @@ def tables(variant: Variant) -> dict[str, Table]:
     sources = Sources.read(variant.folder)
     out = {"Scenario": _scenario_table(variant, sources)}
     for sheet in SHEETS[1:]:
+        if sheet.name in KEY_VALUE_SHEETS:
+            pairs = _key_values(variant, sheet.name, sources)
+            if pairs:
+                out[sheet.name] = Table(("key", "value"), pairs)
+            continue
         table = _sheet_table(variant, sheet, sources)
         if table is not None:
             out[sheet.name] = table
@@ -530,6 +590,9 @@ def main() -> None:
     """Rebuild every workbook next to this script and list them."""
     for path in build_all():
         print(f"wrote {path.relative_to(HERE.parent)}")
+    for folder in sorted({v.folder for v in variants()}):
+        for name in skipped_csv(folder):
+            print(f"skipped {folder.name}/{name}: this planner has no such sheet yet")
 
 
 if __name__ == "__main__":

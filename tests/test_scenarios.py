@@ -365,3 +365,51 @@ def test_rebuild_is_byte_identical(tmp_path: Path) -> None:
     second.mkdir()
     for a, b in zip(generator.build_all(first), generator.build_all(second), strict=True):
         assert a.read_bytes() == b.read_bytes()
+
+
+# --- The generator's version-2 features, on a tiny data folder ------------------------
+
+
+def _tiny_folder(tmp_path: Path) -> Path:
+    """Two variants of a one-country scenario with two periods: ``base`` and ``declared``,
+    whose Scenario key ``national_scope`` comes from a ``value@declared`` column."""
+    files = {
+        "variants.csv": "variant,workbook,name,description\n"
+        "base,tiny.xlsx,tiny,t\ndeclared,tiny_declared.xlsx,tiny_declared,t\n",
+        "scenario.csv": "key,value,value@declared\nshortfall_penalty,{penalty},\n"
+        "national_scope,all,declared\n",
+        "sources.csv": ",".join(generator.SOURCE_COLUMNS) + "\npenalty,9,USD bn,x,own,2026,,E\n",
+        "countries.csv": "country,member,budget\nA,yes,1\n",
+        "commodities.csv": "commodity,kind\ncap,capability\n",
+        "processes.csv": "process\nmake\n",
+        "recipe.csv": "process,commodity,role,amount\nmake,cap,output,1\n",
+        "capacity.csv": "country,process,period,existing,note why\nA,make,,1,base row\n"
+        "A,make,2028,2,a later period\n",
+        "periods.csv": "period,year\n2026,2026\n2028,2028\n",
+        "targets.csv": "country,commodity,amount\nA,cap,1\n",
+        "nosuchsheet.csv": "a\n1\n",
+    }
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_generator_writes_variant_keys_periods_and_note_columns(tmp_path: Path) -> None:
+    """A ``value@VARIANT`` column of scenario.csv sets that variant's key; period rows and
+    the Periods sheet reach the scenario; a ``note ...`` column is written as text beside
+    the contract's columns; a CSV naming no sheet of the contract is reported, not read."""
+    folder = _tiny_folder(tmp_path)
+    base, declared = (
+        generator.Variant(folder, v, f"{v}.xlsx", v, "t") for v in ("base", "declared")
+    )
+    assert generator.scenario_from_tables(generator.tables(base)).national_scope == "all"
+    sheets = generator.tables(declared)
+    tiny = generator.scenario_from_tables(sheets)
+    assert tiny.national_scope == "declared"
+    assert tiny.shortfall_penalty == 9
+    assert [p.period for p in tiny.periods] == ["2026", "2028"]
+    assert [(c.period, c.existing) for c in tiny.capacity] == [(None, 1), ("2028", 2)]
+    assert sheets["Capacity"].columns[-1] == "note why"
+    assert generator.skipped_csv(folder) == ["nosuchsheet.csv"]
