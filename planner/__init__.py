@@ -13,7 +13,8 @@ Importing the package has no side effects.
 
 from planner.analysis.compare import Comparison
 from planner.analysis.sharing import SharingResult
-from planner.api import load, run, run_one, share, stress
+from planner.analysis.sweep import SweepResult
+from planner.api import load, run, run_one, share, stress, sweep
 from planner.errors import InputError, NoPlanError, OutputError, PlannerError, Problem
 from planner.io.report import write_json, write_report
 from planner.io.sharing_report import write_sharing_json, write_sharing_report
@@ -50,6 +51,7 @@ __all__ = [
     "SharingResult",
     "SolveOptions",
     "Status",
+    "SweepResult",
     "VariableFamily",
     "load",
     "load_scenario",
@@ -58,6 +60,7 @@ __all__ = [
     "scaled",
     "share",
     "stress",
+    "sweep",
     "with_members",
     "with_records",
     "with_rows",

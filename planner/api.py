@@ -13,6 +13,7 @@ unusable input and never writes a file.
 
 from __future__ import annotations
 
+import importlib
 import platform
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -20,21 +21,25 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from planner.analysis import sweep as sweeps
 from planner.analysis.checks import check
 from planner.analysis.compare import TIMESTAMP, Comparison, penalty_sensitivity
 from planner.analysis.sharing import METHODS, SharingResult
 from planner.analysis.sharing import share as share_costs
 from planner.analysis.stress import StressResult
 from planner.analysis.stress import stress as stress_test
-from planner.errors import InputError
+from planner.analysis.sweep import Finished, SweepResult
+from planner.errors import InputError, PlannerError
 from planner.io.annotate import write_annotated
 from planner.io.files import check_destination
 from planner.io.reader import ZipLimits, read_workbook
+from planner.io.store import ResultStore
 from planner.io.validate import LoadedScenario, locate, validate
 from planner.model.build import build, setting_for
 from planner.model.results import RUN_ORDER, RunResult, tabulate
 from planner.model.solve import SolveOptions, highs_version, solve
-from planner.scenario.schema import Mode, Regime, Scenario
+from planner.scenario import uncertain
+from planner.scenario.schema import Design, Mode, Regime, Scenario
 
 
 def load(
@@ -204,3 +209,132 @@ def stress(
         options.setdefault("sha256", loaded.sha256)
         return stress_test(loaded.scenario, **options)
     return stress_test(loaded, **options)
+
+
+def sweep(
+    source: str | Path | Scenario | LoadedScenario,
+    *,
+    design: Design | str | None = None,
+    samples: int | None = None,
+    seed: int | None = None,
+    modes: Iterable[Mode | str] = tuple(Mode),
+    options: SolveOptions | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    scheduler_file: str | Path | None = None,
+    store: str | Path | None = None,
+    retry_failed: bool = False,
+    progress: sweeps.Progress | None = None,
+) -> SweepResult:
+    """Solve every draw of the scenario's Uncertain sheet in all three regimes.
+
+    The draws are made first, from the seed (:func:`planner.analysis.sweep.make_draws`);
+    each run is then looked up in the store and solved only when it is not there (a failed
+    run again only with ``retry_failed``). Every outcome is committed to the store as it
+    arrives, so an interrupted sweep (Ctrl-C raises ``KeyboardInterrupt`` after the store
+    has every finished run) resumes where it stopped.
+
+    Args:
+        source: a workbook path, a loaded workbook or a validated scenario.
+        design, samples, seed: override the Sampling sheet.
+        modes: which modes to solve (default both).
+        options: time limit and MIP gap for HiGHS (workers solve with one thread each).
+        workers: local processes; ignored with a scheduler.
+        scheduler: a Dask scheduler's address (``tcp://host:8786``).
+        scheduler_file: a Dask scheduler file (as ``dask-scheduler --scheduler-file``
+            writes, and HPC job scripts share).
+        store: the SQLite store to resume from and write to; None keeps runs in memory.
+        retry_failed: solve again the runs the store holds as failed.
+        progress: called as ``progress(done, total)`` after each run solved.
+
+    Raises:
+        InputError: unusable input, a store of another design or seed, or no scheduler.
+        MissingExtraError: the sobol design without SALib.
+    """
+    loaded = load(source) if isinstance(source, str | Path) else source
+    if isinstance(loaded, LoadedScenario):
+        scenario, sha256, path = loaded.scenario, loaded.sha256, str(loaded.path)
+    else:
+        scenario, sha256, path = loaded, "", ""
+        problems = uncertain.check(scenario)
+        if problems:
+            raise InputError(problems)
+    wanted = tuple(m for m in Mode if m in {Mode(x) for x in modes})
+    draws = sweeps.make_draws(scenario, design=design, samples=samples, seed=seed)
+    solver = versions()
+    digest = sweeps.scenario_digest(scenario)
+    options = options or SolveOptions()
+    items = sweeps.run_items(draws, wanted)
+    keys = {item: sweeps.run_key(digest, draws, item, options, solver) for item in items}
+    started = datetime.now(UTC)
+    with ResultStore(
+        store or ":memory:", design=draws.design.value, seed=draws.seed, scenario=scenario.name
+    ) as results:
+        held = results.finished(keys.values())
+        todo = [
+            i for i in items if keys[i] not in held or (retry_failed and held[keys[i]][0] is None)
+        ]
+
+        def keep(outcome: Finished) -> None:
+            item = outcome.item
+            row = {"draw": item.draw, "mode": item.mode.value, "regime": item.regime.value}
+            results.put(keys[item], row, outcome.entry, outcome.error)
+
+        client, owned = _dask_client(scheduler, scheduler_file)
+        parallel = client is not None or workers > 1
+        run = sweeps.SweepRun(
+            scenario,
+            draws,
+            SolveOptions(options.time_limit, options.gap, 1) if parallel else options,
+        )
+        try:
+            sweeps.run_batch(
+                run, todo, workers=workers, client=client, on_result=keep, progress=progress
+            )
+        finally:
+            if owned is not None:
+                owned.close()
+        held = results.finished(keys.values())
+    finished = [Finished(i, *held[keys[i]]) for i in items if keys[i] in held]
+    provenance = {
+        "source": path,
+        "sha256": sha256,
+        "scenario_digest": digest,
+        "store": str(store) if store else "",
+        "solved": len(todo),
+        "reused": len(items) - len(todo),
+        "ran_at": started.isoformat(timespec="seconds"),
+        "workers": "dask" if scheduler or scheduler_file else workers,
+        **{f"version_{k}": v for k, v in solver.items()},
+    }
+    return sweeps.summarise(
+        scenario, draws, wanted, finished, requested=len(items), provenance=provenance
+    )
+
+
+def _dask_client(address: str | None, file: str | Path | None) -> tuple[Any, Any]:
+    """A Dask client for an address or a scheduler file, and the one to close (or None)."""
+    if address is None and file is None:
+        return None, None
+    if address is not None and file is not None:
+        raise InputError("give a scheduler address or a scheduler file, not both")
+    try:
+        # imported by name: Dask is an optional extra, untyped, and absent from most installs
+        distributed = importlib.import_module("distributed")
+    except ImportError as exc:
+        raise InputError(
+            "a Dask scheduler was given, but Dask is not installed; install it with "
+            "`pip install 'coalition-planner[dask]'` or drop --scheduler/--scheduler-file"
+        ) from exc
+    try:
+        if file is not None:
+            client = distributed.Client(scheduler_file=str(file), timeout="10s")
+        else:
+            client = distributed.Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        where = f"in {file}" if file is not None else f"at {address}"
+        raise InputError(f"cannot connect to the Dask scheduler {where}: {exc}") from exc
+    return client, client
+
+
+__all__ = ["PlannerError", "load", "run", "run_one", "share", "stress", "sweep", "versions"]

@@ -47,16 +47,19 @@ from planner.io.reader import (
     ZipLimits,
     read_workbook,
 )
+from planner.scenario import uncertain
 from planner.scenario.locate import Key, Locator
 from planner.scenario.rules import RECORD_SHEETS, Row, Value, check, suggest
 from planner.scenario.schema import (
     RECORD_MODELS,
+    Sampling,
     Scenario,
 )
 from planner.scenario.sheets import (
     DEFAULT_FROM_ID,
     NO,
     PERIOD_COLUMN,
+    SAMPLING_KEYS,
     SCENARIO_KEYS,
     SHEET_BY_NAME,
     YES,
@@ -425,13 +428,51 @@ def _setting_value(key: str, record: Record, problems: list[Problem]) -> Value:
 # --- the stage -----------------------------------------------------------------------------
 
 
-def _build(settings: Mapping[str, Value], tables: _Tables, locator: Locator) -> Scenario:
+_SAMPLING_KEY = SHEET_BY_NAME["Sampling"].column("key")
+
+
+def _parse_sampling(raw: RawSheet | None, problems: list[Problem]) -> dict[str, Value]:
+    """The Sampling sheet's key/value rows: ``design`` and whole numbers ``samples``, ``seed``."""
+    if raw is None or "key" not in raw.header:
+        return {}
+    settings: dict[str, Value] = {}
+    rows: dict[str, int] = {}
+    for record in raw.records:
+        where = ("Sampling", record.row, "key")
+        key = _parse_at(where, _SAMPLING_KEY, record.values["key"], problems)
+        if not isinstance(key, str):
+            continue
+        if key in rows:
+            message = f"`{key}` is already set in row {rows[key]}; keep one row per key"
+            problems.append(Problem("Sampling", record.row, "key", message))
+            continue
+        rows[key] = record.row
+        value: Value | Unreadable = None
+        if "value" in record.values:
+            where = ("Sampling", record.row, "value")
+            value = _parse_at(where, SAMPLING_KEYS[key], record.values["value"], problems)
+        if isinstance(value, float) and not value.is_integer():
+            problems.append(
+                Problem("Sampling", record.row, "value", f"{value:g} is not a whole number")
+            )
+        elif value is not None and not isinstance(value, Unreadable):
+            settings[key] = int(value) if isinstance(value, float) else value
+    return settings
+
+
+def _build(
+    settings: Mapping[str, Value],
+    sampling: Mapping[str, Value],
+    tables: _Tables,
+    locator: Locator,
+) -> Scenario:
     """The scenario, from rows that passed every rule.
 
     Validating the :class:`Scenario` checks the cross-sheet rules once more, on its
     records; the locator places anything found at its Excel row.
     """
     fields: dict[str, object] = dict(settings)
+    fields["sampling"] = Sampling.model_validate(sampling)
     for sheet, (name, model) in RECORD_MODELS.items():
         fields[name] = tuple(model.model_validate(r.values) for r in tables.rows.get(sheet, []))
     return Scenario.model_validate(fields, context=locator.context())
@@ -453,16 +494,23 @@ def validate(raw: RawWorkbook) -> Scenario:
     """
     tables = _Tables(problems=list(raw.errors))
     settings = _parse_settings(raw.sheets.get("Scenario"), tables.problems)
+    sampling = _parse_sampling(raw.sheets.get("Sampling"), tables.problems)
     for sheet in RECORD_SHEETS:
-        if sheet.name in raw.sheets:
+        if sheet.name in raw.sheets and sheet.name != "Sampling":  # Sampling: key/value
             _parse_records(sheet, raw.sheets[sheet.name], tables)
     tables.problems += check(tables.rows)
+    for row in tables.rows.get("Uncertain", []):
+        tables.problems += uncertain.list_problems(row.row, row.values)
+    if not tables.problems:
+        locator = locate(raw)
+        scenario = _build(settings, sampling, tables, locator)
+        tables.problems += uncertain.check(scenario, locator)
     if tables.problems:
         total = len(set(tables.problems))
         raise InputError(
             _listed(tables.problems), path=str(raw.path), warnings=raw.warnings, total=total
         )
-    return _build(settings, tables, locate(raw))
+    return scenario
 
 
 MAX_LISTED: Final = 500

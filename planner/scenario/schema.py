@@ -37,7 +37,13 @@ from planner.errors import InputError, Problem
 from planner.scenario.locate import Locator
 from planner.scenario.rules import check, rows_of
 from planner.scenario.rules import parse_regimes as parse_regime_names
-from planner.scenario.sheets import SCENARIO_KEYS, SHEET_BY_NAME, Column, problem_order
+from planner.scenario.sheets import (
+    SCENARIO_KEYS,
+    SHEET_BY_NAME,
+    UNCERTAIN_SHEETS,
+    Column,
+    problem_order,
+)
 
 if TYPE_CHECKING:
     from planner.scenario.horizon import Horizon
@@ -347,6 +353,126 @@ class LinkLimit(_Frozen):
     capacity: NonNegative | None = None
 
 
+class Apply(StrEnum):
+    """How an uncertain parameter's draw changes its cells."""
+
+    SCALE = "scale"
+    """value x draw"""
+    ADD = "add"
+    """value + draw"""
+    SET = "set"
+    """value = draw"""
+
+
+class Distribution(StrEnum):
+    """The distribution an uncertain parameter is drawn from."""
+
+    UNIFORM = "uniform"
+    TRIANGULAR = "triangular"
+    NORMAL = "normal"
+    LOGNORMAL = "lognormal"
+    DISCRETE = "discrete"
+
+
+class Design(StrEnum):
+    """How a sweep chooses its draws (DESIGN.md, "Sweeps and uncertainty")."""
+
+    OAT = "oat"
+    """One at a time: each factor at its low and its high, the rest at base (a tornado)."""
+    MC = "mc"
+    """Monte Carlo: independent pseudo-random draws."""
+    LHS = "lhs"
+    """Latin hypercube."""
+    SOBOL = "sobol"
+    """Saltelli's design on a scrambled Sobol' sequence, for Sobol' indices."""
+
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+"""Any finite number."""
+
+
+class Uncertain(_Frozen):
+    """A row of the Uncertain sheet: one uncertain input of a sweep.
+
+    Selectors (``country`` ... ``period``) hold an id or ``*`` for every row.
+    """
+
+    parameter: Identifier
+    sheet: str
+    """The sheet's name as the contract spells it."""
+    column: str
+    """The column's name as the contract spells it (a setting's key for Scenario)."""
+    country: str = "*"
+    commodity: str = "*"
+    process: str = "*"
+    exporter: str = "*"
+    importer: str = "*"
+    period: str = "*"
+    apply: Apply = Apply.SCALE
+    distribution: Distribution = Distribution.UNIFORM
+    low: Finite | None = None
+    high: Finite | None = None
+    peak: Finite | None = None
+    mean: Finite | None = None
+    sd: Finite | None = None
+    values: tuple[Finite, ...] = ()
+    weights: tuple[NonNegative, ...] = ()
+    base: Finite | None = None
+    group: str | None = None
+    """None: the parameter moves on its own."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _canonical_names(cls, data: object) -> object:
+        """Sheet and column names as the contract spells them (they match ignoring case)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        sheet = _spelt(data.get("sheet"), UNCERTAIN_SHEETS)
+        data["sheet"] = sheet
+        if sheet == "Scenario":
+            data["column"] = _spelt(data.get("column"), tuple(SCENARIO_KEYS))
+        elif sheet in SHEET_BY_NAME:
+            columns = tuple(c.name for c in SHEET_BY_NAME[sheet].columns)
+            data["column"] = _spelt(data.get("column"), columns)
+        return data
+
+    @field_validator("values", "weights", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(part) for part in value.split(",") if part.strip())
+        return () if value is None else value
+
+    @property
+    def factor(self) -> str:
+        """What moves with one draw: the group, or the parameter alone."""
+        return self.group or self.parameter
+
+    @property
+    def centre(self) -> float | None:
+        """The tornado's centre: ``base``, else 1 for scale, 0 for add (None for set)."""
+        if self.base is not None:
+            return self.base
+        return {Apply.SCALE: 1.0, Apply.ADD: 0.0}.get(self.apply)
+
+
+def _spelt(name: object, names: tuple[str, ...]) -> object:
+    """``name`` as spelt in ``names`` when it matches one ignoring case, else as given."""
+    if not isinstance(name, str):
+        return name
+    return next((n for n in names if n.casefold() == name.strip().casefold()), name)
+
+
+class Sampling(_Frozen):
+    """The Sampling sheet: how a sweep draws."""
+
+    design: Design = Design.OAT
+    samples: int = Field(default=256, ge=1)
+    """Draws after the base draw (sobol: base samples of Saltelli's design)."""
+    seed: int = Field(default=0, ge=0)
+
+
 class Scenario(_Frozen):
     """A whole validated scenario workbook."""
 
@@ -370,6 +496,8 @@ class Scenario(_Frozen):
     stresses: tuple[Stress, ...] = ()
     link_limits: tuple[LinkLimit, ...] = ()
     """Links removed or capped in every regime (stress tests; see :class:`LinkLimit`)."""
+    uncertain: tuple[Uncertain, ...] = ()
+    sampling: Sampling = Sampling()
 
     @model_validator(mode="wrap")
     @classmethod
@@ -477,6 +605,7 @@ RECORD_MODELS: Final[Mapping[str, tuple[str, type[BaseModel]]]] = {
     "Budgets": ("budgets", Budget),
     "Generations": ("generations", Generation),
     "Stresses": ("stresses", Stress),
+    "Uncertain": ("uncertain", Uncertain),
 }
 """Each record sheet's :class:`~planner.scenario.schema.Scenario` field and row model."""
 

@@ -211,6 +211,52 @@ SCENARIO_KEYS: dict[str, Column] = {
 }
 """The keys the Scenario sheet (columns ``key`` and ``value``) may hold."""
 
+UNCERTAIN_SHEETS: Final = (
+    "Scenario",
+    "Countries",
+    "Commodities",
+    "Resources",
+    "Recipe",
+    "Capacity",
+    "Targets",
+    "Links",
+)
+"""The sheets with numeric inputs an Uncertain row may change."""
+
+SELECTORS: Final = ("country", "commodity", "process", "exporter", "importer", "period")
+"""The Uncertain columns that choose which rows of its sheet a parameter changes."""
+
+DESIGNS: Final = ("oat", "mc", "lhs", "sobol")
+"""The sweep designs: one at a time, Monte Carlo, Latin hypercube, Sobol (Saltelli)."""
+
+SAMPLING_KEYS: dict[str, Column] = {
+    "design": Column(
+        "design",
+        Cell.CHOICE,
+        "oat (one at a time: a tornado), mc (Monte Carlo), lhs (Latin hypercube) or sobol.",
+        required=False,
+        default="oat",
+        choices=DESIGNS,
+    ),
+    "samples": Column(
+        "samples",
+        Cell.NUMBER,
+        "Draws after the base draw (sobol: base samples, each costing parameters + 2 draws).",
+        required=False,
+        default=256.0,
+        minimum=1,
+    ),
+    "seed": Column(
+        "seed",
+        Cell.NUMBER,
+        "Seed of the draws: the same seed gives the same draws.",
+        required=False,
+        default=0.0,
+        minimum=0,
+    ),
+}
+"""The keys the Sampling sheet (columns ``key`` and ``value``) may hold."""
+
 SHEETS: tuple[Sheet, ...] = (
     Sheet(
         "Scenario",
@@ -628,6 +674,92 @@ SHEETS: tuple[Sheet, ...] = (
         key=("case",),
         required=False,
         unique=False,
+    ),
+    Sheet(
+        "Uncertain",
+        'Optional: the uncertain inputs a sweep draws, one per row (DESIGN.md, "Sweeps and '
+        'uncertainty").',
+        (
+            Column("parameter", Cell.ID, "Id of the uncertain input, shown in charts."),
+            Column(
+                "sheet",
+                Cell.CHOICE,
+                "The sheet of the numeric input it changes (Scenario for a setting).",
+                choices=tuple(s.casefold() for s in UNCERTAIN_SHEETS),
+            ),
+            Column(
+                "column",
+                Cell.TEXT,
+                "The numeric column it changes; for the Scenario sheet, the setting's key.",
+            ),
+            *(
+                Column(
+                    name,
+                    Cell.TEXT,
+                    f"Which rows: a {name} id, or blank or {ANY_COMMODITY} for all.",
+                    required=False,
+                    default=ANY_COMMODITY,
+                )
+                for name in SELECTORS
+            ),
+            Column(
+                "apply",
+                Cell.CHOICE,
+                "scale (value x draw), add (value + draw) or set (value = draw).",
+                required=False,
+                default="scale",
+                choices=("scale", "add", "set"),
+            ),
+            Column(
+                "distribution",
+                Cell.CHOICE,
+                "The draw's distribution.",
+                required=False,
+                default="uniform",
+                choices=("uniform", "triangular", "normal", "lognormal", "discrete"),
+            ),
+            *(
+                Column(name, Cell.NUMBER, help, required=False)
+                for name, help in (
+                    ("low", "uniform, triangular: lowest draw; normal: truncated below here."),
+                    ("high", "uniform, triangular: highest draw; normal: truncated above here."),
+                    ("peak", "triangular: the most likely draw."),
+                    ("mean", "normal, lognormal: the mean of the draw."),
+                    ("sd", "normal, lognormal: the standard deviation of the draw (> 0)."),
+                )
+            ),
+            Column("values", Cell.TEXT, "discrete: the draws, a comma list.", required=False),
+            Column(
+                "weights",
+                Cell.TEXT,
+                "discrete: their weights, a comma list (default: equal).",
+                required=False,
+            ),
+            Column(
+                "base",
+                Cell.NUMBER,
+                "The tornado's centre; default 1 for scale, 0 for add.",
+                required=False,
+            ),
+            Column(
+                "group",
+                Cell.TEXT,
+                "Rows with the same group move together (one draw); default: its own.",
+                required=False,
+            ),
+        ),
+        key=("parameter",),
+        required=False,
+    ),
+    Sheet(
+        "Sampling",
+        "Optional: how a sweep draws, one setting per row: `design`, `samples`, `seed`.",
+        (
+            Column("key", Cell.CHOICE, "Setting name.", choices=tuple(SAMPLING_KEYS)),
+            Column("value", Cell.TEXT, "Setting value."),
+        ),
+        key=("key",),
+        required=False,
     ),
 )
 
