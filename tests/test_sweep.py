@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -252,3 +253,39 @@ def test_a_python_scenario_is_checked_at_the_boundary(two_ores: Scenario) -> Non
     scenario = uncertain(two_ores, {**B_COST, "column": "available", "low": -1, "high": 1})
     with pytest.raises(InputError, match="parameter `b_cost`"):
         planner.sweep(scenario)
+
+
+def test_the_command_writes_the_report_and_the_json(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from openpyxl import load_workbook
+    from workbooks import add_row, minimal_scenario_tables, write_workbook
+
+    from planner.cli import main
+
+    tables = minimal_scenario_tables()
+    tables["Uncertain"] = [["parameter", "sheet", "column", "low", "high"]]
+    add_row(tables, "Uncertain", {"parameter": "ore", "sheet": "Resources", "column": "cost"})
+    tables["Uncertain"][1][3:5] = [0.5, 1.5]
+    path = write_workbook(tmp_path / "s.xlsx", tables)
+    report, summary = tmp_path / "r.xlsx", tmp_path / "r.json"
+    args = ["sweep", str(path), "--mode", "min_cost", "-o", str(report), "--json", str(summary)]
+    outcome = CliRunner().invoke(main, args)
+    assert outcome.exit_code == 0, outcome.output
+    assert "runs: 9 requested, 9 done, 0 failed" in outcome.output
+    book = load_workbook(report)
+    assert book.sheetnames == [
+        "Design",
+        "Draws",
+        "Runs",
+        "Distributions",
+        "Tornado",
+        "Sensitivity",
+        "Failures",
+        "About",
+    ]
+    assert len(book["Tornado"]._charts) == 1 and len(book["Distributions"]._charts) == 1
+    document = json.loads(summary.read_text())
+    assert list(document)[:4] == ["scenario", "design", "samples", "seed"]
+    assert [d["draw"] for d in document["draws"]] == [0, 1, 2]
+    assert {"mean", "p05", "p50", "p95"} <= set(document["summary"]["min_cost"]["saving"])
+    assert document["tornado"][0]["parameter"] == "ore"

@@ -457,8 +457,9 @@ class SweepResult:
             extra capability > 0); None where a run has no plan.
         summary: per mode and figure: mean, p05, p50, p95 over the draws after the base
             (only those whose runs all have a plan), with how many there are.
-        tornado: ``oat`` only, per mode and factor: its low and high and the saving at each,
-            by decreasing swing.
+        tornado: ``oat`` only, per mode and factor: its low and high, the saving at each and
+            at base, ``swing`` = |saving_high - saving_low|, ``d_low`` and ``d_high`` = the
+            savings minus the base saving; by decreasing swing.
         sensitivity: ``sobol`` only, per mode and factor: Sobol' first-order and total
             indices of the saving with 95% confidence half-widths.
         histogram: per mode, the saving's histogram: bin edges and counts.
@@ -679,7 +680,7 @@ def _summary(paired: pd.DataFrame, modes: Sequence[Mode]) -> pd.DataFrame:
 def _tornado(paired: pd.DataFrame, draws: Draws, modes: Sequence[Mode]) -> pd.DataFrame:
     columns = ["mode", "parameter", "low", "high", "saving_base", "saving_low", "saving_high"]
     if draws.design is not Design.OAT:
-        return pd.DataFrame([], columns=[*columns, "swing"])
+        return pd.DataFrame([], columns=[*columns, "swing", "d_low", "d_high"])
     saving = {(r["draw"], r["mode"]): r["saving"] for r in paired.to_dict("records")}
     first = {f: next(p for p in draws.parameters if p.factor == f) for f in draws.factors}
     position = {p.parameter: i for i, p in enumerate(draws.parameters)}
@@ -699,12 +700,20 @@ def _tornado(paired: pd.DataFrame, draws: Draws, modes: Sequence[Mode]) -> pd.Da
                     "saving_low": low,
                     "saving_high": high,
                     "swing": None if low is None or high is None else abs(high - low),
+                    "d_low": _change(low, saving.get((0, mode.value))),
+                    "d_high": _change(high, saving.get((0, mode.value))),
                 }
             )
-    frame = pd.DataFrame(rows, columns=[*columns, "swing"])
+    frame = pd.DataFrame(rows, columns=[*columns, "swing", "d_low", "d_high"])
     frame["_order"] = frame["swing"].fillna(-1.0)
     frame = frame.sort_values(["mode", "_order"], ascending=[True, False], kind="stable")
     return frame.drop(columns="_order").reset_index(drop=True)
+
+
+def _change(value: float | None, base: Any) -> float | None:
+    """``value - base``: a tornado bar's length from the base saving."""
+    base = _none(base)
+    return None if value is None or base is None else value - base
 
 
 def _none(value: Any) -> float | None:

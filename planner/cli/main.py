@@ -30,6 +30,7 @@ from planner.cli.options import (
 )
 from planner.cli.share import share as share_command
 from planner.cli.stress import stress as stress_command
+from planner.cli.sweep import sweep as sweep_command
 from planner.errors import InputError, NoPlanError
 from planner.model.solve import SolveOptions
 from planner.scenario.schema import Mode
@@ -155,6 +156,7 @@ def run(
 
 main.add_command(share_command)
 main.add_command(stress_command)
+main.add_command(sweep_command)
 
 
 def format_comparison(comparison: Comparison) -> str:

@@ -313,7 +313,13 @@ def _support_problems(
     low, high = support(parameter)
     for target in targets:
         lowest = _lowest(parameter.apply, target.value, low, high)
-        if lowest > column.minimum or (lowest == column.minimum and not column.strict):
+        # a lognormal draw is above 0, never at it
+        reached = parameter.distribution is not Distribution.LOGNORMAL or lowest != target_low(
+            parameter.apply, target.value
+        )
+        if lowest > column.minimum or (
+            lowest == column.minimum and (not column.strict or not reached)
+        ):
             continue
         where = _name(scenario, target, locator)
         what = "negative" if lowest < 0 else f"{lowest:g}"
@@ -331,6 +337,11 @@ def _support_problems(
             f"`{column.name}` must be {column.rule} (a draw is never clipped); {fix}",
         )
         return
+
+
+def target_low(apply: Apply, value: float | None) -> float:
+    """What a cell becomes at a draw of 0 (the open end of a lognormal's support)."""
+    return _lowest(apply, value, 0.0, 0.0)
 
 
 def _lowest(apply: Apply, value: float | None, low: float, high: float) -> float:
