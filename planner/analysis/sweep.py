@@ -761,7 +761,10 @@ def _histogram(paired: pd.DataFrame, modes: Sequence[Mode]) -> pd.DataFrame:
         values = _sampled(paired, mode)["saving"].dropna().astype(float).to_numpy()
         if not values.size:
             continue
-        counts, edges = np.histogram(values, bins=HISTOGRAM_BINS)
+        spread = float(values.max() - values.min())
+        # a saving that barely varies (round-off) gets one bin, not 20 of zero width
+        bins = HISTOGRAM_BINS if spread > 1e-9 * max(1.0, float(abs(values).max())) else 1
+        counts, edges = np.histogram(values, bins=bins)
         for k, count in enumerate(counts):
             rows.append(
                 {"mode": mode.value, "low": edges[k], "high": edges[k + 1], "count": int(count)}
