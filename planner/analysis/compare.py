@@ -339,30 +339,7 @@ class Comparison:
             run = self.runs.get(key)
             if run is None:
                 continue
-            runs.append(
-                {
-                    "mode": run.mode.value,
-                    "regime": run.regime.value,
-                    "status": run.status.value,
-                    "objective": run.objective,
-                    "total_cost": run.total_cost,
-                    "total_capability": run.total_capability,
-                    "total_shortfall": run.total_shortfall,
-                    "solve_time": run.solve_time,
-                    "gap": run.gap,
-                    "message": run.message,
-                    "countries": [
-                        {
-                            "country": str(row["country"]),
-                            "member": bool(row["member"]),
-                            "cost": _plain(float(row["cost"])),
-                            "capability": _plain(float(row["capability"])),
-                            "shortfall": _plain(float(row["shortfall"])),
-                        }
-                        for row in run.countries.to_dict("records")
-                    ],
-                }
-            )
+            runs.append(run_entry(run))
         headline = self.headline.to_dict(orient="records")
         return {
             "scenario": self.scenario.name,
@@ -774,3 +751,29 @@ _LABELS = (
     (Regime.COALITION, "the coalition"),
     (Regime.OPEN, "the open world"),
 )
+
+
+def run_entry(run: RunResult) -> dict[str, Any]:
+    """One run's entry of the JSON summary (``runs`` of ``planner run --json``)."""
+    return {
+        "mode": run.mode.value,
+        "regime": run.regime.value,
+        "status": run.status.value,
+        "objective": run.objective,
+        "total_cost": run.total_cost,
+        "total_capability": run.total_capability,
+        "total_shortfall": run.total_shortfall,
+        "solve_time": run.solve_time,
+        "gap": run.gap,
+        "message": run.message,
+        "countries": [
+            {
+                "country": str(row["country"]),
+                "member": bool(row["member"]),
+                "cost": _plain(float(row["cost"])),
+                "capability": _plain(float(row["capability"])),
+                "shortfall": _plain(float(row["shortfall"])),
+            }
+            for row in run.countries.to_dict("records")
+        ],
+    }

@@ -41,7 +41,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from planner.analysis.compare import Comparison
+from planner.analysis.compare import run_entry
 from planner.errors import InputError, PlannerError
 from planner.model.build import build, setting_for
 from planner.model.results import tabulate
@@ -420,10 +420,7 @@ class SweepRun:
         scenario = self.scenario_of(item.draw)
         setting = setting_for(scenario, item.regime, item.mode)
         result = tabulate(scenario, setting, solve(build(scenario, setting), self.options))
-        entry: dict[str, Any] = Comparison(scenario, {(item.mode, item.regime): result}).to_json()[
-            "runs"
-        ][0]
-        return entry
+        return run_entry(result)
 
 
 # ----------------------------------------------------------------------------------------
