@@ -116,7 +116,7 @@ def _bottlenecks(table: pd.DataFrame, currency: str, top: int = 5) -> list[str]:
         where = ", ".join(f"`{c}`" for c in group["country"].head(6))
         more = f" and {len(group) - 6} more" if len(group) > 6 else ""
         lines.append(
-            f"  - {family} `{item}`: up to {group['value'].max():,.2f} {currency} per unit "
+            f"  - {family} `{item}`: up to {group['more'].max():,.2f} {currency} per unit "
             f"({where}{more})"
         )
     return lines[:top]

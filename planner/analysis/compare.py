@@ -267,7 +267,7 @@ class Comparison:
             return table_frame("prices", [])
         prices = run.prices
         chosen = prices.loc[_binding_limits(prices)]
-        ranked: pd.DataFrame = chosen.sort_values("value", ascending=False, kind="stable")
+        ranked: pd.DataFrame = chosen.sort_values("more", ascending=False, kind="stable")
         return ranked.reset_index(drop=True)
 
     @cached_property
@@ -419,15 +419,19 @@ _MEMBER_GAINS = (
 
 
 def _binding_limits(prices: pd.DataFrame) -> pd.Series:
-    """Rows of a price table that are binding limits (:meth:`PriceFamily.limits`) with a
-    positive value."""
+    """Rows of a price table that are binding limits (:meth:`PriceFamily.limits`) whose
+    decrease side is confirmed: one more unit really improves the objective (``more`` >
+    0, measured by re-solving where the price is not unique)."""
     limit = prices["family_id"].isin(PriceFamily.limits())
-    mask: pd.Series = limit & prices["binding"] & (prices["value"] > 0)
+    mask: pd.Series = limit & prices["binding"] & (prices["more"] > _CONFIRMED)
     return mask
 
 
 _MISSED = 1e-6
 """Shortfall below which a target counts as met (solver round-off)."""
+
+_CONFIRMED = 1e-6
+"""A one-sided price at or below this is no improvement (round-off of the re-solves)."""
 
 
 def _stopped_by(run: RunResult, country: str, top: int = 3) -> str:
@@ -441,7 +445,7 @@ def _stopped_by(run: RunResult, country: str, top: int = 3) -> str:
             "no binding limit: nothing within reach can make more (a missing resource, "
             "process or link; see `planner validate`), or more would cost above the penalty"
         )
-    best = limits.sort_values("value", ascending=False, kind="stable").head(top)
+    best = limits.sort_values("more", ascending=False, kind="stable").head(top)
     return "; ".join(best["reading"])
 
 

@@ -206,7 +206,12 @@ def _unowned_rent(prices: Prices, members: set[str]) -> list[tuple[str, float]]:
     return sorted(rent, key=lambda item: -abs(item[1]))
 
 
-def _owen_notes(built: BuiltModel, prices: Prices, members: set[str]) -> list[str]:
+def _owen_notes(
+    built: BuiltModel,
+    prices: Prices,
+    members: set[str],
+    contributions: Mapping[str, Mapping[RowKey, float]],
+) -> list[str]:
     notes: list[str] = []
     if built.is_mip:
         notes.append(
@@ -223,12 +228,48 @@ def _owen_notes(built: BuiltModel, prices: Prices, members: set[str]) -> list[st
             "rent goes to right-hand sides no member owns, so Owen's shares need not add up "
             f"to the coalition's cost nor lie in the core: {shown}{more}"
         )
-    if prices.degenerate:
+    ranges = _share_ranges(prices, contributions)
+    varying = [(m, low, high) for m, (low, high) in ranges.items() if high - low > _SHARE_SPREAD]
+    if varying:
+        shown = "; ".join(
+            f"{m} between {_bound(low)} and {_bound(high)}" for m, low, high in varying
+        )
         notes.append(
-            "the grand coalition's LP is degenerate: other shadow prices are equally valid, "
-            "so Owen's allocation is one of several"
+            "the grand coalition's LP is degenerate and some of its prices are not unique "
+            "(one more unit is worth other than one less), so these members' Owen cost "
+            f"shares vary across its optimal prices: {shown} (each price taken anywhere "
+            "between its two one-sided derivatives: an outer bound)"
         )
     return notes
+
+
+def _bound(value: float) -> str:
+    return f"{value:,.4g}" if math.isfinite(value) else "no limit"
+
+
+_SHARE_SPREAD = 1e-6
+"""A range of Owen cost shares narrower than this is one share (round-off)."""
+
+
+def _share_ranges(
+    prices: Prices, contributions: Mapping[str, Mapping[RowKey, float]]
+) -> dict[str, tuple[float, float]]:
+    """Per member, the lowest and highest Owen cost share with each price it is charged or
+    credited at anywhere between its two one-sided derivatives (:attr:`Prices.sides`)."""
+    ranges = {}
+    for member, owned in contributions.items():
+        low = high = 0.0
+        for (family_id, *key), amount in owned.items():
+            family = PriceFamily(family_id)
+            value = prices.of(family).get(tuple(key), 0.0)
+            more, less = prices.one_sided(family, tuple(key)) or (value, value)
+            if amount == 0:
+                continue
+            sign = -1.0 if family.limit else 1.0
+            ends = sorted((sign * more * amount, sign * less * amount))
+            low, high = low + ends[0], high + ends[1]
+        ranges[member] = (low, high)
+    return ranges
 
 
 def owen_allocation(
@@ -267,7 +308,7 @@ def owen_allocation(
         error = f"no optimal plan (status {solution.status.value})"
         raise CoalitionError([CoalitionFailure(grand, error)])
     contributions = _contributions(built, members)
-    notes = _owen_notes(built, solution.prices, set(members))
+    notes = _owen_notes(built, solution.prices, set(members), contributions)
     c_n = solution.objective if total is None else total
     try:
         allocation = owen_from_prices(

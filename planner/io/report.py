@@ -747,9 +747,10 @@ _PRICE_NOTES = (
     "max_capability it is weighted capability gained.",
     "Binding rows come first in each run: a constraint that binds limits the plan; one that "
     "does not has a price of zero.",
-    "may_not_be_unique = yes: the plan sits on a degenerate corner of the model, where "
-    "another, equally valid set of prices exists. The value shown is one valid answer, "
-    "not the only one; re-run the scenario with one more unit to see the actual effect.",
+    "may_not_be_unique = yes: one more unit is worth a different amount from one less "
+    "(both measured by re-solving: columns more and less); any value between them is a "
+    "valid price, and the reading gives that range. Only prices whose more is above zero "
+    "count as bottlenecks.",
     "Where the scenario has build decisions (fixed costs or a minimum new build), prices "
     "come from the plan with those yes/no decisions held at their optimum.",
     "A price holds only for a small change; larger changes may move the plan elsewhere.",
@@ -886,8 +887,12 @@ def _column_notes(sheet: str, currency: str) -> dict[str, str]:
             "value": "The objective's improvement per extra unit (money in min_cost, "
             "weighted capability in max_capability).",
             "binding": "yes: the constraint holds with equality in the plan.",
-            "may_not_be_unique": "yes: another, equally valid value exists (degenerate "
-            "plan); see the notes beside the table.",
+            "may_not_be_unique": "yes: one more unit is worth a different amount from one "
+            "less (columns more and less); see the notes beside the table.",
+            "more": "The improvement from one more unit, measured by re-solving where the "
+            "price is not unique.",
+            "less": "The improvement lost by one unit less, measured by re-solving where the "
+            "price is not unique (blank: with one unit less there is no plan).",
             "reading": "The price in plain words.",
         },
         "Countries": {

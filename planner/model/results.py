@@ -7,6 +7,7 @@ several runs live in :class:`~planner.analysis.compare.Comparison`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +37,8 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "binding",
         "may_not_be_unique",
         "reading",
+        "more",
+        "less",
         "family_id",
     ],
 }
@@ -248,9 +251,12 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
 
     ``value`` is the objective's improvement per extra unit (money saved in min_cost,
     capability gained in max_capability), except for targets, where it is what one more
-    unit of target costs. A price flagged ``may_not_be_unique`` belongs to a binding
-    constraint of a degenerate LP: another, equally valid, dual solution may give it
-    another value.
+    unit of target costs. A price is flagged ``may_not_be_unique`` only where its two
+    one-sided derivatives, measured by re-solving (:attr:`Prices.sides`), differ: one more
+    unit is then worth a different amount from one less, and any value between the two is
+    a valid shadow price; its reading states that range and both sides. ``more`` and
+    ``less`` are the two sides (both ``value`` where the price was not measured, being
+    unique): the improvement from one more unit, and the improvement lost by one less.
     """
     if setting.regime is Regime.NATIONAL:
         whose = "national stacks'"
@@ -266,8 +272,19 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
             country, item = _locate(family, key)
             binding = prices.binding(family, key)
             text = family.subject(key, scenario.currency)
+            sides = prices.one_sided(family, key)
+            unique = prices.unique(family, key)
             if family is PriceFamily.TARGET:
-                verb = f"cost {value:.4g} {scenario.currency}"
+                verb = f"cost {_amount(value, sides, unique)} {scenario.currency}"
+            elif not unique and sides is not None:
+                worth = (
+                    "change nothing"
+                    if math.isinf(sides[1]) and sides[0] == 0
+                    else effect.format(
+                        whose=whose, value=_Range(*sides), currency=scenario.currency
+                    )
+                )
+                verb = worth + _sides_note(sides)
             elif value:
                 verb = effect.format(whose=whose, value=value, currency=scenario.currency)
             else:
@@ -280,9 +297,55 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
                     "item": item,
                     "value": value,
                     "binding": binding or family is PriceFamily.TARGET,
-                    "may_not_be_unique": binding and prices.degenerate,
+                    "may_not_be_unique": not unique,
                     "reading": reading[0].upper() + reading[1:],
+                    "more": value if sides is None else sides[0],
+                    "less": value if sides is None else _finite(sides[1]),
                     "family_id": family,
                 }
             )
     return table_frame("prices", rows)
+
+
+@dataclass(frozen=True)
+class _Range:
+    """Two one-sided derivatives, formatted as the range of valid prices they bound."""
+
+    more: float
+    less: float
+
+    def __format__(self, spec: str) -> str:
+        if math.isinf(self.less):
+            return format(self.more, spec)
+        low, high = sorted((self.more, self.less))
+        return f"between {format(low, spec)} and {format(high, spec)}"
+
+
+def _sides_note(sides: tuple[float, float]) -> str:
+    more, less = sides
+    if math.isinf(less):
+        return (
+            f" (the price is not unique: one more unit is worth {more:.4g}, and with one unit "
+            "less the plan is infeasible)"
+        )
+    return (
+        f" (the price is not unique: one more unit is worth {more:.4g}, one less costs {less:.4g})"
+    )
+
+
+def _finite(value: float) -> float | None:
+    """A one-sided price for the table: None where one unit less leaves no plan."""
+    return None if math.isinf(value) else value
+
+
+def _amount(value: float, sides: tuple[float, float] | None, unique: bool) -> str:
+    """What one more unit of a target costs: one figure, or the range where not unique."""
+    if unique or sides is None:
+        return f"{value:.4g}"
+    more, less = sides
+    if math.isinf(less):
+        return f"{more:.4g} (one unit less of it is not possible)"
+    return (
+        f"between {min(more, less):.4g} and {max(more, less):.4g} ({more:.4g} for one more "
+        f"unit, {less:.4g} saved by one less)"
+    )

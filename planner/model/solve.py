@@ -125,6 +125,22 @@ class Prices:
     tight: frozenset[tuple[PriceFamily, Key]] = frozenset()
     degenerate: bool = False
     fixed_binaries: bool = False
+    sides: dict[tuple[PriceFamily, Key], tuple[float, float]] = field(default_factory=dict)
+    """Per binding price ``(family, key as a tuple)``, its two one-sided derivatives, in the
+    price's own units, measured by re-solving the LP: ``(more, less)``, the improvement per
+    unit from one more unit and the improvement lost per unit from one less (for a target:
+    the cost of one more unit, and what one less saves); ``less`` is infinite where one
+    unit less leaves no feasible plan. A price not listed is unique (its constraint is
+    slack, or it was not measured)."""
+
+    def one_sided(self, family: PriceFamily, key: str | Key) -> tuple[float, float] | None:
+        """``(more, less)`` of a binding price, or None when it was not measured."""
+        return self.sides.get((family, (key,) if isinstance(key, str) else key))
+
+    def unique(self, family: PriceFamily, key: str | Key) -> bool:
+        """True unless the two one-sided derivatives were measured and differ."""
+        sides = self.one_sided(family, key)
+        return sides is None or _same(*sides)
 
     def of(self, family: PriceFamily) -> dict[Any, float]:
         """The prices of one family, by key."""
@@ -572,18 +588,145 @@ def _read_prices(model: BuiltModel, *, fixed_binaries: bool = False) -> Prices:
         target = {
             key: _clean(penalty + min(0.0, var.dj or 0.0)) for key, var in model.deliver.items()
         }
+    values = {
+        PriceFamily.BALANCE: row_value(PriceFamily.BALANCE, -1.0),
+        PriceFamily.RESOURCE: bound_value(PriceFamily.RESOURCE),
+        PriceFamily.CAPACITY: row_value(PriceFamily.CAPACITY, 1.0),
+        PriceFamily.BUDGET: row_value(PriceFamily.BUDGET, 1.0),
+        PriceFamily.NEW_LIMIT: bound_value(PriceFamily.NEW_LIMIT),
+        PriceFamily.LINK: bound_value(PriceFamily.LINK),
+    }
+    measured = set(tight)
+    if model.setting.mode is Mode.MIN_COST:
+        measured |= {(PriceFamily.TARGET, key) for key in model.deliver}
+    degenerate = _is_degenerate(model)
     return Prices(
-        balance=row_value(PriceFamily.BALANCE, -1.0),
-        resource=bound_value(PriceFamily.RESOURCE),
-        capacity=row_value(PriceFamily.CAPACITY, 1.0),
-        budget=row_value(PriceFamily.BUDGET, 1.0),
-        new_limit=bound_value(PriceFamily.NEW_LIMIT),
-        link=bound_value(PriceFamily.LINK),
+        **{family.value: prices for family, prices in values.items()},
         target=target,
         tight=frozenset(tight),
-        degenerate=_is_degenerate(model),
+        degenerate=degenerate,
         fixed_binaries=fixed_binaries,
+        sides=_one_sided(model, sign, measured) if degenerate else {},
     )
+
+
+_STEP = 1e-4
+"""Finite-difference step of :func:`_one_sided`, relative to the bound's size (at least 1)."""
+
+_SAME = 1e-6
+"""Two one-sided derivatives closer than this (relative, at least absolute 1e-6) agree."""
+
+
+def _same(more: float, less: float) -> bool:
+    if not (math.isfinite(more) and math.isfinite(less)):
+        return more == less
+    return abs(more - less) <= _SAME * max(1.0, abs(more), abs(less))
+
+
+def _one_sided(
+    model: BuiltModel, sign: float, tight: set[tuple[PriceFamily, Key]]
+) -> dict[tuple[PriceFamily, Key], tuple[float, float]]:
+    """The two one-sided derivatives of every binding price of a degenerate LP.
+
+    A degenerate LP's dual need not be unique: the value function of a right-hand side b
+    is piecewise linear and the solver's price is one subgradient at b. Each side is
+    measured by changing b in the HiGHS model left by the solve by ``+-h`` (h =
+    :data:`_STEP` x max(1, |b|)) and re-solving from the optimal basis (a few simplex
+    iterations): ``more = sign (z(b + d h) - z(b)) / h`` and ``less = sign (z(b) -
+    z(b - d h)) / h``, where ``d`` is the direction in which the bound moves for one more
+    unit (+1 for a ``<=`` row or an upper bound, -1 for the supply side of a balance row)
+    and ``sign`` turns objective changes into improvements. A target's sides are the
+    shortfall penalty plus the objective's slope in its delivery bound. The bound is put
+    back afterwards; the HiGHS model is not reused (each solve builds its own).
+    """
+    highs: Any = getattr(model.problem, "solverModel", None)
+    if highs is None:
+        return {}
+    core = model.problem._model
+    column = {vid: j for j, vid in enumerate(core.used_variable_ids())}
+    row = {r.id(): i for i, r in enumerate(core.list_constraints())}
+    lp = highs.getLp()
+    base = highs.getInfo().objective_function_value
+    penalty = model.scenario.shortfall_penalty
+    sides: dict[tuple[PriceFamily, Key], tuple[float, float]] = {}
+    for family, key in sorted(tight):
+        place = _bound_of(model, family, key, row, column)
+        if place is None:
+            continue
+        kind, index, direction = place
+        lower, upper = (
+            (lp.row_lower_[index], lp.row_upper_[index])
+            if kind == "row"
+            else (lp.col_lower_[index], lp.col_upper_[index])
+        )
+        bound = upper if direction > 0 else lower
+        step = _STEP * max(1.0, abs(bound))
+        slopes = []
+        for move in (step, -step):
+            shifted = bound + direction * move
+            new = (lower, shifted) if direction > 0 else (shifted, upper)
+            objective = _resolve(highs, kind, index, new, (lower, upper))
+            slopes.append(None if objective is None else (objective - base) / move)
+        if slopes[0] is None:
+            continue  # one more unit only relaxes the model: a failed re-solve says nothing
+        # one unit less may leave no feasible plan (a capacity the fixed builds need):
+        # then one less costs without limit, and the price is not unique
+        up = slopes[0]
+        down = sign * math.inf if slopes[1] is None else slopes[1]
+        if family is PriceFamily.TARGET:
+            sides[(family, key)] = (_clean(penalty + up), _side(penalty + down))
+        else:
+            sides[(family, key)] = (_clean(sign * up), _side(sign * down))
+    return sides
+
+
+def _bound_of(
+    model: BuiltModel,
+    family: PriceFamily,
+    key: Key,
+    row: dict[int, int],
+    column: dict[int, int],
+) -> tuple[str, int, float] | None:
+    """Where a price's right-hand side sits in the HiGHS model: ``("row" or "col", index,
+    direction of one more unit)``."""
+    if family is PriceFamily.TARGET:
+        var = model.deliver.get(key)
+        return None if var is None else ("col", column[_ident(var)], 1.0)
+    if family.bound_of is not None:
+        var = model.variables(family.bound_of).get(key)
+        return None if var is None else ("col", column[_ident(var)], 1.0)
+    handles = model.rows(family)
+    constraint = handles.get(key[0] if len(key) == 1 and key[0] in handles else key)
+    if constraint is None:
+        return None
+    return ("row", row[_ident(constraint)], -1.0 if family is PriceFamily.BALANCE else 1.0)
+
+
+def _side(value: float) -> float:
+    return value if math.isinf(value) else _clean(value)
+
+
+def _ident(handle: Any) -> int:
+    """The PuLP core's id of a variable or constraint handle."""
+    ident = handle.id
+    return int(ident() if callable(ident) else ident)
+
+
+def _resolve(
+    highs: Any, kind: str, index: int, new: tuple[float, float], old: tuple[float, float]
+) -> float | None:
+    """The LP's optimum with one bound changed (None unless optimal), the bound put back."""
+    import highspy
+
+    change = highs.changeRowBounds if kind == "row" else highs.changeColBounds
+    change(index, *new)
+    try:
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None
+        return float(highs.getInfo().objective_function_value)
+    finally:
+        change(index, *old)
 
 
 def _is_degenerate(model: BuiltModel) -> bool:
