@@ -629,8 +629,9 @@ def _one_sided(
     """The two one-sided derivatives of every binding price of a degenerate LP.
 
     A degenerate LP's dual need not be unique: the value function of a right-hand side b
-    is piecewise linear and the solver's price is one subgradient at b. Each side is
-    measured by changing b in the HiGHS model left by the solve by ``+-h`` (h =
+    is piecewise linear and the solver's price is one subgradient at b. A side whose linear
+    piece HiGHS's ranging reports (at least ``h`` long) is that piece's slope; every other
+    side is measured by changing b in the HiGHS model left by the solve by ``+-h`` (h =
     :data:`_STEP` x max(1, |b|)) and re-solving from the optimal basis (a few simplex
     iterations): ``more = sign (z(b + d h) - z(b)) / h`` and ``less = sign (z(b) -
     z(b - d h)) / h``, where ``d`` is the direction in which the bound moves for one more
@@ -647,6 +648,9 @@ def _one_sided(
     row = {r.id(): i for i, r in enumerate(core.list_constraints())}
     lp = highs.getLp()
     base = highs.getInfo().objective_function_value
+    _, ranging = highs.getRanging()
+    if not ranging.valid:
+        ranging = None
     penalty = model.scenario.shortfall_penalty
     sides: dict[tuple[PriceFamily, Key], tuple[float, float]] = {}
     for family, key in sorted(tight):
@@ -661,12 +665,17 @@ def _one_sided(
         )
         bound = upper if direction > 0 else lower
         step = _STEP * max(1.0, abs(bound))
-        slopes = []
+        slopes: list[float | None] = []
         for move in (step, -step):
-            shifted = bound + direction * move
+            change = direction * move  # how the bound itself moves
+            known = _ranged(ranging, kind, index, change > 0, bound, base, step)
+            if known is not None:
+                slopes.append(known * direction)
+                continue
+            shifted = bound + change
             new = (lower, shifted) if direction > 0 else (shifted, upper)
             objective = _resolve(highs, kind, index, new, (lower, upper))
-            slopes.append(None if objective is None else (objective - base) / move)
+            slopes.append(None if objective is None else float((objective - base) / move))
         if slopes[0] is None:
             continue  # one more unit only relaxes the model: a failed re-solve says nothing
         # one unit less may leave no feasible plan (a capacity the fixed builds need):
@@ -678,6 +687,25 @@ def _one_sided(
         else:
             sides[(family, key)] = (_clean(sign * up), _side(sign * down))
     return sides
+
+
+def _ranged(
+    ranging: Any, kind: str, index: int, up: bool, bound: float, base: float, step: float
+) -> float | None:
+    """The objective's slope per unit rise of a bound on one side, from HiGHS's ranging:
+    ``(z' - z) / (b' - b)``, where the basis stays optimal from ``b`` to ``b'`` (so the
+    value function is linear there). None where the range is shorter than ``step`` (the
+    kink is at ``b``: a re-solve must say) or unknown."""
+    if ranging is None:
+        return None
+    if kind == "row":
+        side = ranging.row_bound_up if up else ranging.row_bound_dn
+    else:
+        side = ranging.col_bound_up if up else ranging.col_bound_dn
+    reach, objective = side.value_[index], side.objective_[index]
+    if not (math.isfinite(reach) and math.isfinite(objective)) or abs(reach - bound) < step:
+        return None
+    return float((objective - base) / (reach - bound))
 
 
 def _bound_of(
