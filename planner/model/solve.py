@@ -606,8 +606,26 @@ def _read_prices(model: BuiltModel, *, fixed_binaries: bool = False) -> Prices:
         tight=frozenset(tight),
         degenerate=degenerate,
         fixed_binaries=fixed_binaries,
-        sides=_one_sided(model, sign, measured) if degenerate else {},
+        sides=_snapped(_one_sided(model, sign, measured), values, target) if degenerate else {},
     )
+
+
+def _snapped(
+    sides: dict[tuple[PriceFamily, Key], tuple[float, float]],
+    values: dict[PriceFamily, dict[Any, float]],
+    target: dict[Key, float],
+) -> dict[tuple[PriceFamily, Key], tuple[float, float]]:
+    """Each measured side that agrees with the solver's price (:func:`_same`) replaced by
+    it, so that round-off of a re-solve or of the ranging never differs from the dual."""
+    snapped = {}
+    for (family, key), (more, less) in sides.items():
+        prices: dict[Any, float] = target if family is PriceFamily.TARGET else values[family]
+        price = prices.get(key[0] if family is PriceFamily.BUDGET else key)
+        if price is not None:
+            more = price if _same(more, price) else more
+            less = price if _same(less, price) else less
+        snapped[(family, key)] = (more, less)
+    return snapped
 
 
 _STEP = 1e-4
