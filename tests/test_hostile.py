@@ -251,16 +251,17 @@ def test_cells_at_the_last_column_cost_what_they_weigh(minimal: Path, tmp_path: 
     """20,000 rows with one empty cell at column XFD: a 100 KiB file.
 
     Padding every row to its widest cell (what openpyxl's ``iter_rows`` does) costs
-    16,384 cells a row, gigabytes here; the reader keeps only what is stored.
+    16,384 cells a row, gigabytes here; the reader keeps only what is stored. Memory is the
+    measure (padding would need gigabytes, not tens of MiB); time is the benchmarks' job, so
+    a loaded machine cannot fail this test.
     """
     path = with_rows(
         minimal,
         tmp_path / "wide.xlsx",
         (f'<row r="{r}"><c r="XFD{r}"/></row>' for r in range(10, 20_010)),
     )
-    seconds, peak = measured(lambda: load_scenario(path))
+    _, peak = measured(lambda: load_scenario(path))
     assert load_scenario(path).scenario.members == ("A", "B")
-    assert seconds < 5
     assert peak < 50
 
 
