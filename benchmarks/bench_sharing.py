@@ -77,19 +77,19 @@ def default_scenario() -> tuple[Scenario, str]:
     """The default scenario at full size, and where it came from."""
     workbook = ROOT / "scenarios" / "pax_silica.xlsx"
     if workbook.exists():
-        from planner.io.validate import load_scenario
+        from planner import load
 
-        return load_scenario(workbook).scenario, str(workbook.relative_to(ROOT))
+        return load(workbook).scenario, str(workbook.relative_to(ROOT))
     data = ROOT / "scenarios" / "data" / "pax_silica"
     if data.is_dir():
         builder = _module(ROOT / "scenarios" / "build_scenarios.py", "build_scenarios")
         return builder.scenario("pax_silica.xlsx"), "scenarios/data/pax_silica (CSV)"
     generate = _module(ROOT / "benchmarks" / "generate.py", "generate")
     with tempfile.TemporaryDirectory() as folder:
-        from planner.io.validate import load_scenario
+        from planner import load
 
         path = generate.write_workbook(generate.World(31, 24), Path(folder) / "world.xlsx")
-        return load_scenario(path).scenario, "benchmarks/generate.py World(31, 24)"
+        return load(path).scenario, "benchmarks/generate.py World(31, 24)"
 
 
 def with_members(scenario: Scenario, count: int) -> Scenario:

@@ -38,7 +38,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from openpyxl import Workbook
+from planner.io.write import Table
+from planner.io.write import write_tables as write_sheets
 
 Row = dict[str, str | float | int | None]
 """One record of a sheet: contract column -> cell value (None leaves the cell blank)."""
@@ -497,7 +498,8 @@ def _columns(rows: Sequence[Row]) -> list[str]:
 
 
 def write_tables(tables: Tables, path: Path | str) -> Path:
-    """Write contract tables as a workbook: one sheet each, header in row 1.
+    """Write contract tables as a workbook through :func:`planner.io.write.write_tables`
+    (one sheet each, header in row 1, text guarded against formulas, written atomically).
 
     Args:
         tables: contract sheet name -> records.
@@ -506,16 +508,11 @@ def write_tables(tables: Tables, path: Path | str) -> Path:
     Returns:
         The path written.
     """
-    book = Workbook(write_only=True)
+    sheets = {}
     for name, rows in tables.items():
-        sheet = book.create_sheet(name)
-        columns = _columns(rows) or ["key", "value"]
-        sheet.append(columns)
-        for row in rows:
-            sheet.append([row.get(column) for column in columns])
-    out = Path(path)
-    book.save(out)
-    return out
+        columns = tuple(_columns(rows) or ["key", "value"])
+        sheets[name] = Table(columns, tuple(tuple(row.get(c) for c in columns) for row in rows))
+    return write_sheets(sheets, path)
 
 
 def write_workbook(world: World, path: Path | str) -> Path:

@@ -14,7 +14,7 @@ workbook goes through the public stages only:
 - for the coalition min_cost run: ``build`` (:func:`~planner.model.setting_for` +
   :func:`~planner.model.build`), ``solve`` :func:`~planner.model.solve.solve`, ``extract``
   :func:`~planner.model.results.tabulate`; ``coalition e2e`` is their sum;
-- ``six runs e2e``: what ``planner run`` does: :func:`~planner.io.validate.load_scenario`,
+- ``six runs e2e``: what ``planner run`` does: :func:`planner.load`,
   :func:`planner.run` (all six runs), :func:`~planner.io.report.write_report` (also shown
   alone as ``report``) and :func:`~planner.io.report.write_json`.
 
@@ -265,7 +265,7 @@ def _six_runs(path: Path, out: Path, record: _Record) -> Any:
     from planner.io.report import write_json, write_report
 
     started = time.perf_counter()
-    loaded = planner.load_scenario(path)
+    loaded = planner.load(path)
     comparison = planner.run(loaded, options=_solve_options())
     before = time.perf_counter()
     write_report(comparison, out / f"{path.stem}-report.xlsx")
@@ -299,13 +299,13 @@ def _timing_pass(path: Path, out: Path, repeat: int, record: _Record) -> Any:
 
 def _each_run(path: Path) -> list[dict[str, Any]]:
     """Every mode x regime once, through the stage functions: where the six runs' time goes."""
-    from planner.io.validate import load_scenario
+    from planner import load
     from planner.model.build import build, setting_for
     from planner.model.results import tabulate
     from planner.model.solve import solve
     from planner.scenario.schema import Mode, Regime
 
-    scenario = load_scenario(path).scenario
+    scenario = load(path).scenario
     runs = []
     for mode in Mode:
         for regime in Regime:
@@ -393,7 +393,7 @@ def _memory_pass(path: Path, out: Path, record: _Record) -> None:
         comparison = six.step(
             scratch,
             "run",
-            lambda: planner.run(planner.load_scenario(path), options=_solve_options()),
+            lambda: planner.run(planner.load(path), options=_solve_options()),
         )
         six.step(
             record, "report", lambda: write_report(comparison, out / f"{path.stem}-traced.xlsx")

@@ -19,7 +19,8 @@ from planner.errors import InputError, NoPlanError, OutputError, PlannerError, P
 from planner.io.report import write_json, write_report
 from planner.io.sharing_report import write_sharing_json, write_sharing_report
 from planner.io.template import write_template
-from planner.io.validate import LoadedScenario, load_scenario
+from planner.io.validate import LoadedScenario
+from planner.io.write import write_scenario
 from planner.model.families import PriceFamily, VariableFamily
 from planner.model.results import RunResult
 from planner.model.solve import SolveOptions, Status
@@ -54,7 +55,6 @@ __all__ = [
     "SweepResult",
     "VariableFamily",
     "load",
-    "load_scenario",
     "run",
     "run_one",
     "scaled",
@@ -70,6 +70,7 @@ __all__ = [
     "without_rows",
     "write_json",
     "write_report",
+    "write_scenario",
     "write_sharing_json",
     "write_sharing_report",
     "write_template",

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from planner.analysis import sweep as sweeps
-from planner.analysis.checks import check
 from planner.analysis.compare import TIMESTAMP, Comparison, penalty_sensitivity
 from planner.analysis.sharing import METHODS, SharingResult
 from planner.analysis.sharing import share as share_costs
@@ -30,50 +29,14 @@ from planner.analysis.stress import StressResult
 from planner.analysis.stress import stress as stress_test
 from planner.analysis.sweep import Finished, SweepResult
 from planner.errors import InputError, PlannerError
-from planner.io.annotate import write_annotated
-from planner.io.files import check_destination
-from planner.io.reader import ZipLimits, read_workbook
+from planner.io.load import load as load
 from planner.io.store import ResultStore
-from planner.io.validate import LoadedScenario, locate, validate
+from planner.io.validate import LoadedScenario
 from planner.model.build import build, setting_for
 from planner.model.results import RUN_ORDER, RunResult, tabulate
 from planner.model.solve import SolveOptions, highs_version, solve
 from planner.scenario import uncertain
 from planner.scenario.schema import Design, Mode, Regime, Scenario
-
-
-def load(
-    path: str | Path, *, limits: ZipLimits | None = None, annotate: str | Path | None = None
-) -> LoadedScenario:
-    """Read, validate and check a scenario workbook.
-
-    Args:
-        path: the .xlsx file.
-        limits: bounds on the zip container (see :class:`~planner.io.reader.ZipLimits`).
-        annotate: where to write a copy of the workbook with every problem and warning
-            marked on its cell and listed on an Errors sheet; written whether or not the
-            workbook is valid (not when the file itself is unusable).
-
-    Returns:
-        The scenario, with the reader's warnings and the domain checks' warnings
-        (:func:`planner.analysis.checks.check`).
-
-    Raises:
-        InputError: the file is unusable or the scenario is invalid (every problem at once).
-    """
-    if annotate is not None:
-        check_destination(Path(annotate), (Path(path),))
-    raw = read_workbook(path, limits=limits)
-    try:
-        scenario = validate(raw)
-    except InputError as error:
-        if annotate is not None:
-            write_annotated(path, error.problems, annotate, warnings=raw.warnings)
-        raise
-    warnings = raw.warnings + check(scenario, locate(raw))
-    if annotate is not None:
-        write_annotated(path, (), annotate, warnings=warnings)
-    return LoadedScenario(scenario, warnings, raw.path, raw.sha256)
 
 
 def run_one(

@@ -56,6 +56,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from planner.io.xlsx import write_text
 from planner.scenario import schema
 from planner.scenario import sheets as sheets_module
 from planner.scenario.schema import (
@@ -517,8 +518,6 @@ def scenario(workbook: str) -> Scenario:
 
 # --- Writing -----------------------------------------------------------------------------
 
-_FORMULA_START = re.compile(r"^[=+\-@\t\r\n]")
-
 
 def _write_sheet(sheet: Worksheet, table: Table) -> None:
     bold = Font(bold=True)
@@ -529,11 +528,10 @@ def _write_sheet(sheet: Worksheet, table: Table) -> None:
             if value is None:
                 continue
             cell = sheet.cell(row=r, column=col)
-            cell.value = value
             if isinstance(value, str):
-                cell.data_type = "s"  # text stays text, whatever its first character
-                if _FORMULA_START.match(value):
-                    cell.quotePrefix = True
+                write_text(cell, value)  # the planner's one formula guard
+            else:
+                cell.value = value
     for col, header in enumerate(table.columns, start=1):
         width = max([len(header), *(len(str(row[col - 1] or "")) for row in table.rows)])
         sheet.column_dimensions[get_column_letter(col)].width = min(60, max(10, width + 2))

@@ -24,7 +24,8 @@ Cell rules, by kind:
 - blank optional cells take the column's default; ``name`` defaults to the country id
   and ``layer`` to the process id.
 
-:func:`load_scenario` chains :func:`~planner.io.reader.read_workbook` and :func:`validate`.
+:func:`planner.io.load.load` chains :func:`~planner.io.reader.read_workbook`, :func:`validate`
+and the checks.
 """
 
 from __future__ import annotations
@@ -45,7 +46,6 @@ from planner.io.reader import (
     Record,
     Unreadable,
     ZipLimits,
-    read_workbook,
 )
 from planner.scenario import uncertain
 from planner.scenario.locate import Key, Locator
@@ -534,20 +534,14 @@ def _listed(problems: Iterable[Problem]) -> list[Problem]:
 
 
 def load_scenario(path: str | Path, *, limits: ZipLimits | None = None) -> LoadedScenario:
-    """Read and validate a scenario workbook.
+    """:func:`planner.load` without the domain checks: the reader's warnings only.
 
-    Args:
-        path: the .xlsx file.
-        limits: bounds on the zip container (defaults: :class:`~planner.io.reader.ZipLimits`).
-
-    Returns:
-        The validated scenario, the reader's warnings, the path and the file's SHA-256.
-
-    Raises:
-        InputError: the file is unusable or the scenario is invalid (every problem at once).
+    Kept for the tests that name it; it takes the same path as :func:`planner.load`
+    (:func:`planner.io.load.load`). New code calls :func:`planner.load`.
     """
-    raw = read_workbook(path, limits=limits)
-    return LoadedScenario(validate(raw), raw.warnings, raw.path, raw.sha256)
+    from planner.io.load import load  # load imports this module
+
+    return load(path, limits=limits, checks=False)
 
 
 def locate(raw: RawWorkbook) -> Locator:
