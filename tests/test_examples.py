@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 ADVANTAGE = ROOT / "scenarios" / "tutorial_comparative_advantage.xlsx"
 SCALE = ROOT / "scenarios" / "tutorial_scale.xlsx"
-SCRIPTS = ("compare_regimes", "membership_variants", "bottlenecks", "who_gains")
+SCRIPTS = ("compare_regimes", "membership_variants", "bottlenecks", "who_gains", "what_if")
 
 
 def run_script(name: str, args: list[Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,3 +130,19 @@ def test_membership_variants_on_the_bundled_variants(
         assert saving == pytest.approx(national - coalition, abs=0.01)
         assert trust == pytest.approx(coalition - open_world, abs=0.01)
     assert rows["pax_silica_trusted"][2] <= rows["pax_silica"][2]
+
+
+def test_what_if_edits_the_tutorial(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As given (scenarios/README.md): coalition 470, saving 3,480 - 470 = 3,010, capability
+    120. Without Chipland, Oreland is the coalition alone: 40 units at 12 = 480, the same as
+    its national stack (saving 0), and its own budget buys 30. Doubled budgets leave
+    min_cost as it was and can only buy more capability."""
+    run_script("what_if", [ADVANTAGE, "CHIPLAND"], monkeypatch)  # type: ignore[list-item]
+    out = capsys.readouterr().out
+    assert numbers(fields(out, "as", "given")) == [2, 470.0, 3010.0, 120.0]
+    assert numbers(fields(out, "without", "CHIPLAND")) == [1, 480.0, 0.0, 30.0]
+    doubled = numbers(fields(out, "budgets", "doubled"))
+    assert doubled[:3] == [2, 470.0, 3010.0]
+    assert doubled[3] >= 120.0
