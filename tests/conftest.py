@@ -16,6 +16,7 @@ name (so hypothesis tests may use them too). Conventions of :func:`make_scenario
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -184,11 +185,51 @@ def run(
     members: Iterable[str] | None = None,
     options: SolveOptions | None = None,
 ) -> Solution:
-    """Build and solve one run; tests of a plan expect an optimal one."""
+    """Build and solve one run; tests of a plan expect an optimal one.
+
+    The solution is keyed as version 1 keyed it (:func:`flat`): these fixtures serve the
+    tests of one-period scenarios.
+    """
     setting = setting_for(scenario, regime, mode, None if members is None else list(members))
     solution = solve(build(scenario, setting), options or SolveOptions())
     assert solution.status is Status.OPTIMAL, solution.message
-    return solution
+    return flat(solution)
+
+
+def flat(solution: Solution) -> Solution:
+    """A one-period solution keyed as version 1 keyed it: without the period.
+
+    Version 2 puts the period last in every index tuple; the version-1 tests read a
+    one-period model, whose only period is ``1``.
+    """
+
+    def strip(values: Mapping[Any, Any]) -> dict[Any, Any]:
+        out = {}
+        for key, value in values.items():
+            assert key[-1] == "1", key
+            out[key[:-1] if len(key) > 2 else key[0]] = value
+        return out
+
+    prices = solution.prices
+    flat_prices = dataclasses.replace(
+        prices,
+        **{
+            name: strip(getattr(prices, name))
+            for name in ("balance", "resource", "capacity", "budget", "new_limit", "link", "target")
+        },
+        tight=frozenset(
+            (family, key[:-1] if len(key) > 2 or family == "budget" else key)
+            for family, key in prices.tight
+        ),
+    )
+    return dataclasses.replace(
+        solution,
+        **{
+            name: strip(getattr(solution, name))
+            for name in ("use", "act", "new", "build", "ship", "wimp", "back", "deliver", "spend")
+        },
+        prices=flat_prices,
+    )
 
 
 def run_all(scenario: Scenario) -> dict[tuple[Mode, Regime], Solution]:

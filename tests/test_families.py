@@ -87,12 +87,13 @@ def test_keys_are_built_from_records_by_dimension_name(capped_nonmember: Any) ->
     link = next(
         iter(setting_for(capped_nonmember, planner.Regime.OPEN, planner.Mode.MIN_COST).links)
     )
-    assert VariableFamily.SHIP.key(link) == (link.commodity, link.exporter, link.importer)
-    row = capped_nonmember.capacity[0]
-    assert PriceFamily.NEW_LIMIT.key(row) == (row.country, row.process)
-    assert PriceFamily.BUDGET.named("pooled") == {Dim.GROUP: "pooled"}
+    key = (link.commodity, link.exporter, link.importer, link.period)
+    assert VariableFamily.SHIP.key(link) == key
+    row = capped_nonmember.capacity[0].model_copy(update={"period": "1"})
+    assert PriceFamily.NEW_LIMIT.key(row) == (row.country, row.process, "1")
+    assert PriceFamily.BUDGET.named(("pooled", "1")) == {Dim.GROUP: "pooled", Dim.PERIOD: "1"}
     with pytest.raises(ValueError, match="entries"):
-        PriceFamily.LINK.named(("chip", "A"))
+        PriceFamily.LINK.named(("chip", "A", "B"))
 
 
 def test_bottlenecks_are_the_binding_limits_one_more_unit_of_which_helps(request: Any) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import flat
 from openpyxl import load_workbook
 
 from planner.model.build import build, setting_for
@@ -50,7 +51,7 @@ def scenario(workbook: str) -> Scenario:
 def run(workbook: str, mode: Mode, regime: Regime) -> Solution:
     """One solved run of a bundled scenario (each solved once per test session)."""
     s = scenario(workbook)
-    return solve(build(s, setting_for(s, regime, mode)))
+    return flat(solve(build(s, setting_for(s, regime, mode))))
 
 
 def total_cost(solution: Solution) -> float:

@@ -97,8 +97,11 @@ class Comparison:
         - ``saving`` = national - coalition objective; ``saving_fraction`` = saving /
           national objective (a fraction: 0.64 is 64 %; None when national is 0);
         - ``spend_saving`` = national - coalition spend, and ``penalty_saving`` = national -
-          coalition penalty paid, so ``saving = spend_saving + penalty_saving``: a coalition
-          that meets targets national stacks miss shows the penalty it avoids;
+          coalition penalty paid (discounted: ``sum_t w_t x penalty x shortfall in t``), so
+          with one period ``saving = spend_saving + penalty_saving``: a coalition that meets
+          targets national stacks miss shows the penalty it avoids;
+        - ``saving_without_penalty`` = saving - penalty_saving: the saving in discounted cost
+          alone (salvage included), what is left once the penalty, an assumption, is out;
         - ``price_of_trust_cost`` = coalition - open objective;
         - ``saving_half_penalty``, ``saving_double_penalty``: the saving with the
           shortfall penalty halved and doubled, re-solved (:attr:`sensitivity`; None when
@@ -118,11 +121,18 @@ class Comparison:
             row: dict[str, Any] = {"mode": mode.value}
             if mode is Mode.MIN_COST:
                 spend_saving = _diff(nat, coa, "cost")
+                saving = _diff(nat, coa, "objective")
+                penalty_saving = _diff(nat, coa, "penalty", self.scenario.shortfall_penalty)
                 row |= {
-                    "saving": _diff(nat, coa, "objective"),
+                    "saving": saving,
                     "saving_fraction": _fraction(nat, coa),
                     "spend_saving": spend_saving,
-                    "penalty_saving": _diff(nat, coa, "penalty", self.scenario.shortfall_penalty),
+                    "penalty_saving": penalty_saving,
+                    "saving_without_penalty": (
+                        None
+                        if saving is None or penalty_saving is None
+                        else saving - penalty_saving
+                    ),
                     "price_of_trust_cost": _diff(coa, opn, "objective"),
                     "saving_half_penalty": self._sensitive_saving(0.5),
                     "saving_double_penalty": self._sensitive_saving(2.0),
@@ -327,6 +337,74 @@ class Comparison:
         )
         return stacked
 
+    @cached_property
+    def periods(self) -> pd.DataFrame:
+        """Per run and period: spend in the period, capability and shortfall per year,
+        world imports and backstop supply per year (sums over the run's countries)."""
+        rows = []
+        for key in RUN_ORDER:
+            run = self.runs.get(key)
+            if run is None:
+                continue
+            for span in self.scenario.horizon.periods:
+                own = run.periods.loc[run.periods["period"] == span.period]
+                planned = run.has_plan
+                rows.append(
+                    {
+                        "mode": key[0].value,
+                        "regime": key[1].value,
+                        "period": span.period,
+                        "year": span.year,
+                        **{
+                            measure: float(own[measure].sum()) if planned else None
+                            for measure in (
+                                "cost",
+                                "capability",
+                                "shortfall",
+                                "world_imports",
+                                "backstop",
+                            )
+                        },
+                    }
+                )
+        columns = ["mode", "regime", "period", "year", "cost", "capability", "shortfall"]
+        return pd.DataFrame(rows, columns=[*columns, "world_imports", "backstop"])
+
+    @cached_property
+    def lags(self) -> pd.DataFrame:
+        """The capability lag of national stacks behind the coalition (max_capability).
+
+        Per member c and period t, with ``K(t)`` the capability c delivers per year in t and
+        national stacks' ``K_nat`` interpolated linearly between period start years:
+        ``years = min{tau in [y_1, y_T] : K_nat(tau) >= K_coal(t)} - y_t`` (negative where
+        national stacks got there first); None with ``reached`` False where they never get
+        there within the horizon. ``K_nat(tau) >= K`` is tested with a tolerance of
+        ``1e-7 x (1 + K)``. Empty when either run has no plan.
+        """
+        columns = ["country", "period", "year", "years", "reached"]
+        nat = self.runs.get((Mode.MAX_CAPABILITY, Regime.NATIONAL))
+        coa = self.runs.get((Mode.MAX_CAPABILITY, Regime.COALITION))
+        if nat is None or coa is None or not nat.has_plan or not coa.has_plan:
+            return pd.DataFrame([], columns=columns)
+        spans = self.scenario.horizon.periods
+        years = [float(s.year) for s in spans]
+        rows = []
+        for member in self.scenario.members:
+            national = _per_year(nat, member, spans)
+            coalition = _per_year(coa, member, spans)
+            for span, goal in zip(spans, coalition, strict=True):
+                tau = first_reach(years, national, goal)
+                rows.append(
+                    {
+                        "country": member,
+                        "period": span.period,
+                        "year": span.year,
+                        "years": None if tau is None else tau - span.year,
+                        "reached": tau is not None,
+                    }
+                )
+        return pd.DataFrame(rows, columns=columns)
+
     @property
     def failed(self) -> list[RunResult]:
         """Runs that found no plan."""
@@ -340,14 +418,27 @@ class Comparison:
             if run is None:
                 continue
             runs.append(run_entry(run))
-        headline = self.headline.to_dict(orient="records")
+        headline = []
+        for row in self.headline.to_dict(orient="records"):
+            entry = {k: _plain(v) for k, v in row.items()}
+            if row["mode"] == Mode.MAX_CAPABILITY.value:
+                entry["lags"] = [
+                    {
+                        "country": str(lag["country"]),
+                        "period": str(lag["period"]),
+                        "years": _plain(lag["years"]),
+                        "reached": bool(lag["reached"]),
+                    }
+                    for lag in self.lags.to_dict("records")
+                ]
+            headline.append(entry)
         return {
             "scenario": self.scenario.name,
             "currency": self.scenario.currency,
             "sha256": self.sha256,
             "ran_at": self.ran_at,
             "runs": runs,
-            "headline": [{k: _plain(v) for k, v in row.items()} for row in headline],
+            "headline": headline,
             "answer": list(self.answer),
             "caveats": list(self.caveats),
             "sensitivity": (
@@ -404,6 +495,7 @@ _HEADLINE_COLUMNS = [
     "saving_fraction",
     "spend_saving",
     "penalty_saving",
+    "saving_without_penalty",
     "price_of_trust_cost",
     "saving_half_penalty",
     "saving_double_penalty",
@@ -432,6 +524,55 @@ _MISSED = 1e-6
 
 _CONFIRMED = 1e-6
 """A one-sided price at or below this is no improvement (round-off of the re-solves)."""
+
+
+def _per_year(run: RunResult, country: str, spans: Any) -> list[float]:
+    """The capability ``country`` delivers per year in each period of a run."""
+    own = run.periods.loc[run.periods["country"] == country].set_index("period")
+    return [float(own["capability"].get(s.period, 0.0)) for s in spans]
+
+
+def first_reach(years: list[float], values: list[float], goal: float) -> float | None:
+    """The first year at which the piecewise-linear curve through (years, values) reaches
+    ``goal`` (within ``1e-7 x (1 + goal)``), or None if it never does."""
+    slack = 1e-7 * (1 + abs(goal))
+    if values[0] >= goal - slack:
+        return years[0]
+    for n in range(1, len(years)):
+        before, after = values[n - 1], values[n]
+        if after >= goal - slack:
+            rise = after - before
+            share = 1.0 if rise <= 0 else min(1.0, max(0.0, (goal - before) / rise))
+            return years[n - 1] + share * (years[n] - years[n - 1])
+    return None
+
+
+def _period_entries(frame: pd.DataFrame, *, lags: bool = False) -> list[dict[str, Any]]:
+    """The JSON ``periods`` list: per period, spend in it and capability and shortfall per
+    year (summed over the frame's countries), and for one country its lag figures."""
+    entries = []
+    for period, rows in frame.groupby("period", sort=False):
+        entry: dict[str, Any] = {
+            "period": str(period),
+            "year": int(rows["year"].iloc[0]),
+            "cost": _plain(float(rows["cost"].sum(min_count=1))),
+            "capability": _plain(float(rows["capability"].sum(min_count=1))),
+            "shortfall": _plain(float(rows["shortfall"].sum(min_count=1))),
+        }
+        if lags:
+            entry["generations_behind"] = _whole(rows["generations_behind"].iloc[0])
+            entry["node_gap_years"] = _plain(_number(rows["node_gap_years"].iloc[0]))
+        entries.append(entry)
+    return entries
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def _whole(value: Any) -> int | None:
+    number = _number(value)
+    return None if number is None else int(number)
 
 
 def _stopped_by(run: RunResult, country: str, top: int = 3) -> str:
@@ -470,6 +611,8 @@ def _value(run: RunResult | None, measure: str, penalty: float = 0.0) -> float |
     if measure == "cost":
         return run.total_cost
     if measure == "penalty":
+        if run.penalty is not None:
+            return run.penalty
         return None if run.total_shortfall is None else penalty * run.total_shortfall
     return run.total_capability
 
@@ -770,6 +913,9 @@ def run_entry(run: RunResult) -> dict[str, Any]:
         "solve_time": run.solve_time,
         "gap": run.gap,
         "message": run.message,
+        "world_imports": run.world_imports,
+        "backstop": run.backstop,
+        "periods": _period_entries(run.periods),
         "countries": [
             {
                 "country": str(row["country"]),
@@ -777,6 +923,9 @@ def run_entry(run: RunResult) -> dict[str, Any]:
                 "cost": _plain(float(row["cost"])),
                 "capability": _plain(float(row["capability"])),
                 "shortfall": _plain(float(row["shortfall"])),
+                "periods": _period_entries(
+                    run.periods.loc[run.periods["country"] == row["country"]], lags=True
+                ),
             }
             for row in run.countries.to_dict("records")
         ],

@@ -25,7 +25,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -153,28 +153,21 @@ existing capacity and ``max_new``; each is indexed by ``country`` first, its own
 
 
 def _contributions(built: BuiltModel, members: Sequence[str]) -> dict[str, dict[RowKey, float]]:
-    """Each member's right-hand sides: its targets, resources, existing and new capacity
-    (each family's :attr:`~PriceFamily.rhs` column of the rows the model holds)."""
-    scenario = built.scenario
-    in_model: dict[PriceFamily, Collection[Key]] = {
-        PriceFamily.TARGET: built.targets,
-        PriceFamily.RESOURCE: built.use,
-        PriceFamily.CAPACITY: built.capacity,
-        PriceFamily.NEW_LIMIT: built.new,
+    """Each member's right-hand sides, per period: its targets, resources' availability,
+    existing capacity and ``max_new`` (each family's :attr:`~PriceFamily.rhs` as the model
+    holds it in that period)."""
+    values: dict[PriceFamily, dict[Key, float | None]] = {
+        PriceFamily.TARGET: dict(built.targets),
+        PriceFamily.RESOURCE: {key: var.upBound for key, var in built.use.items()},
+        PriceFamily.CAPACITY: dict(built.existing),
+        PriceFamily.NEW_LIMIT: {key: var.upBound for key, var in built.new.items()},
     }
-    sheets: list[tuple[Sequence[Any], tuple[PriceFamily, ...]]] = [
-        (scenario.targets, (PriceFamily.TARGET,)),
-        (scenario.resources, (PriceFamily.RESOURCE,)),
-        (scenario.capacity, (PriceFamily.CAPACITY, PriceFamily.NEW_LIMIT)),
-    ]
     owned: dict[str, dict[RowKey, float]] = {m: {} for m in members}
-    for rows, families in sheets:
-        for row in rows:
-            for family in families:
-                key = family.key(row)
-                if row.country in owned and key in in_model[family]:
-                    assert family.rhs is not None
-                    owned[row.country][(family.value, *key)] = getattr(row, family.rhs)
+    for family, by_key in values.items():
+        for key, value in by_key.items():
+            country = family.named(key)[Dim.COUNTRY]
+            if country in owned and value is not None:
+                owned[country][(family.value, *key)] = value
     return owned
 
 

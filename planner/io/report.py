@@ -230,12 +230,12 @@ def build_workbook(comparison: Comparison, *, written_at: datetime | None = None
     currency = comparison.scenario.currency
     _table_sheet(
         workbook.create_sheet("Shortfalls"),
-        comparison.shortfalls,
+        _periodic(comparison, comparison.shortfalls),
         _column_notes("Shortfalls", currency),
         widest=100,
     )
     for title in ("Production", "Trade", "Resources"):
-        frame = comparison.tables(title.lower())
+        frame = _periodic(comparison, comparison.tables(title.lower()))
         _table_sheet(workbook.create_sheet(title), frame, _column_notes(title, currency))
     _prices_sheet(workbook.create_sheet("Prices"), comparison)
     _provenance_sheet(workbook.create_sheet("Provenance"), comparison, when)
@@ -757,9 +757,16 @@ _PRICE_NOTES = (
 )
 
 
+def _periodic(comparison: Comparison, frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with its ``period`` column only when the scenario has several periods."""
+    if len(comparison.scenario.horizon.periods) > 1 or "period" not in frame.columns:
+        return frame
+    return frame.drop(columns="period")
+
+
 def _prices_sheet(sheet: Worksheet, comparison: Comparison) -> None:
     # family_id is the key code filters on; the sheet shows the family's label
-    frame = comparison.tables("prices").drop(columns="family_id")
+    frame = _periodic(comparison, comparison.tables("prices").drop(columns="family_id"))
     if not frame.empty:
         parts = [
             part.sort_values("binding", ascending=False, kind="stable")
@@ -858,6 +865,8 @@ def _column_notes(sheet: str, currency: str) -> dict[str, str]:
         "regime": "national: each member alone, no trade. coalition: members trade with each "
         "other (and over allowed links). open: every country trades with every country.",
         "country": "The country's id from the Countries sheet.",
+        "period": "The period (multi-period scenarios): quantities are per year within it, "
+        "costs are what the period spends.",
     }
     money = f"in {currency}" if currency else ""
     notes = {

@@ -47,6 +47,8 @@ class Dim(StrEnum):
     IMPORTER = "importer"
     GROUP = "group"
     """A budget group: ``pooled``, or a member under national stacks."""
+    PERIOD = "period"
+    """A period of the horizon (for builds, the period they start in); always last."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class VariableFamily(_Family):
     NEW = "new"
     BUILD = "build"
     SHIP = "ship"
+    WIMP = "wimp"
+    BACK = "back"
     DELIVER = "deliver"
 
     @property
@@ -171,24 +175,35 @@ class PriceFamily(_Family):
 
 
 _VARIABLES: dict[VariableFamily, _Variable] = {
-    VariableFamily.USE: _Variable((Dim.COUNTRY, Dim.COMMODITY), "units of a resource used"),
-    VariableFamily.ACT: _Variable((Dim.COUNTRY, Dim.PROCESS), "units of a process's activity"),
-    VariableFamily.NEW: _Variable((Dim.COUNTRY, Dim.PROCESS), "units of new capacity"),
+    VariableFamily.USE: _Variable(
+        (Dim.COUNTRY, Dim.COMMODITY, Dim.PERIOD), "units of a resource used"
+    ),
+    VariableFamily.ACT: _Variable(
+        (Dim.COUNTRY, Dim.PROCESS, Dim.PERIOD), "units of a process's activity"
+    ),
+    VariableFamily.NEW: _Variable((Dim.COUNTRY, Dim.PROCESS, Dim.PERIOD), "units of new capacity"),
     VariableFamily.BUILD: _Variable(
-        (Dim.COUNTRY, Dim.PROCESS), "1 if the new capacity is built (binary)"
+        (Dim.COUNTRY, Dim.PROCESS, Dim.PERIOD), "1 if the new capacity is built (binary)"
     ),
     VariableFamily.SHIP: _Variable(
-        (Dim.COMMODITY, Dim.EXPORTER, Dim.IMPORTER), "units shipped from exporter to importer"
+        (Dim.COMMODITY, Dim.EXPORTER, Dim.IMPORTER, Dim.PERIOD),
+        "units shipped from exporter to importer",
+    ),
+    VariableFamily.WIMP: _Variable(
+        (Dim.COUNTRY, Dim.COMMODITY, Dim.PERIOD), "units a year bought from the world market"
+    ),
+    VariableFamily.BACK: _Variable(
+        (Dim.COUNTRY, Dim.COMMODITY, Dim.PERIOD), "units a year of backstop supply"
     ),
     VariableFamily.DELIVER: _Variable(
-        (Dim.COUNTRY, Dim.COMMODITY), "units delivered against a target"
+        (Dim.COUNTRY, Dim.COMMODITY, Dim.PERIOD), "units delivered against a target"
     ),
 }
 """Each variable family's dimensions, in order, and what a unit of it is."""
 
 _PRICES: dict[PriceFamily, _Price] = {
     PriceFamily.BALANCE: _Price(
-        (Dim.COUNTRY, Dim.COMMODITY),
+        (Dim.COUNTRY, Dim.COMMODITY, Dim.PERIOD),
         label="commodity",
         noun="commodity",
         subject="one more unit of `{commodity}` in `{country}`",
@@ -197,7 +212,7 @@ _PRICES: dict[PriceFamily, _Price] = {
         rhs=None,
     ),
     PriceFamily.RESOURCE: _Price(
-        (Dim.COUNTRY, Dim.COMMODITY),
+        (Dim.COUNTRY, Dim.COMMODITY, Dim.PERIOD),
         label="resource",
         noun="resource",
         subject="one more unit of `{commodity}` available in `{country}`",
@@ -206,7 +221,7 @@ _PRICES: dict[PriceFamily, _Price] = {
         rhs="available",
     ),
     PriceFamily.CAPACITY: _Price(
-        (Dim.COUNTRY, Dim.PROCESS),
+        (Dim.COUNTRY, Dim.PROCESS, Dim.PERIOD),
         label="capacity",
         noun="existing capacity",
         subject="one more unit of existing `{process}` capacity in `{country}`",
@@ -215,7 +230,7 @@ _PRICES: dict[PriceFamily, _Price] = {
         rhs="existing",
     ),
     PriceFamily.NEW_LIMIT: _Price(
-        (Dim.COUNTRY, Dim.PROCESS),
+        (Dim.COUNTRY, Dim.PROCESS, Dim.PERIOD),
         label="new capacity limit",
         noun="new capacity",
         subject="room for one more unit of new `{process}` in `{country}`",
@@ -224,7 +239,7 @@ _PRICES: dict[PriceFamily, _Price] = {
         rhs="max_new",
     ),
     PriceFamily.LINK: _Price(
-        (Dim.COMMODITY, Dim.EXPORTER, Dim.IMPORTER),
+        (Dim.COMMODITY, Dim.EXPORTER, Dim.IMPORTER, Dim.PERIOD),
         label="link capacity",
         noun="link capacity",
         subject="one more unit of `{commodity}` capacity on the link `{exporter}->{importer}`",
@@ -233,7 +248,7 @@ _PRICES: dict[PriceFamily, _Price] = {
         rhs="capacity",
     ),
     PriceFamily.BUDGET: _Price(
-        (Dim.GROUP,),
+        (Dim.GROUP, Dim.PERIOD),
         label="budget",
         noun="budget",
         subject="one more {currency} of budget for `{group}`",
@@ -242,7 +257,7 @@ _PRICES: dict[PriceFamily, _Price] = {
         rhs="budget",
     ),
     PriceFamily.TARGET: _Price(
-        (Dim.COUNTRY, Dim.COMMODITY),
+        (Dim.COUNTRY, Dim.COMMODITY, Dim.PERIOD),
         label="target",
         noun="target",
         subject="one more unit of the `{commodity}` target of `{country}`",

@@ -16,33 +16,46 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from planner.scenario.horizon import rows_in
 from planner.scenario.schema import Link, LinkLimit, Regime, Role, Scenario
-from planner.scenario.sheets import ANY_COMMODITY, ANY_COUNTRY
+from planner.scenario.sheets import ANY_COMMODITY, ANY_COUNTRY, ONLY_PERIOD
 
-LinkKey = tuple[str, str, str]
+LinkKey = tuple[str, str, str, str]
+"""``(commodity, exporter, importer, period)``."""
+Pair = tuple[str, str, str]
+"""``(commodity, exporter, importer)``: a link in every period."""
 Matrix = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 
 
 class TradeLink(NamedTuple):
-    """One directed link of a regime for one commodity; ``capacity`` None is no limit."""
+    """One directed link of a regime for one commodity in one period; ``capacity`` None is
+    no limit."""
 
     commodity: str
     exporter: str
     importer: str
     cost: float
     capacity: float | None
+    period: str = ONLY_PERIOD
 
     @property
     def key(self) -> LinkKey:
-        """``(commodity, exporter, importer)``."""
-        return (self.commodity, self.exporter, self.importer)
+        """``(commodity, exporter, importer, period)``."""
+        return (self.commodity, self.exporter, self.importer, self.period)
 
 
-def link_rows(scenario: Scenario) -> dict[LinkKey, Link]:
-    """Links rows expanded to single commodities; a commodity's own row beats a ``*`` row."""
-    expanded: dict[LinkKey, Link] = {}
-    for row in sorted(scenario.links, key=lambda r: r.commodity != ANY_COMMODITY):
+def link_rows(scenario: Scenario, period: str | None = None) -> dict[Pair, Link]:
+    """The Links rows that hold in ``period`` (default: the first), expanded to single
+    commodities: a commodity's own row beats a ``*`` row, whatever their periods.
+
+    The period override is by the full key, so a period ``*`` row replaces only the
+    blank-period ``*`` row of its pair (DESIGN.md, "Objectives").
+    """
+    period = scenario.horizon.ids[0] if period is None else period
+    rows = rows_in(scenario.links, lambda r: (r.exporter, r.importer, r.commodity), period)
+    expanded: dict[Pair, Link] = {}
+    for row in sorted(rows, key=lambda r: r.commodity != ANY_COMMODITY):
         commodities = scenario.tradable if row.commodity == ANY_COMMODITY else (row.commodity,)
         for k in commodities:
             expanded[(k, row.exporter, row.importer)] = row
@@ -50,8 +63,15 @@ def link_rows(scenario: Scenario) -> dict[LinkKey, Link]:
 
 
 def coalition_countries(scenario: Scenario, members: Sequence[str]) -> tuple[str, ...]:
-    """The members and every non-member an allowed Links row connects, in sheet order."""
-    linked = {c for (_, i, j), row in link_rows(scenario).items() if row.allowed for c in (i, j)}
+    """The members and every non-member an allowed Links row connects in some period, in
+    sheet order."""
+    linked = {
+        c
+        for period in scenario.horizon.ids
+        for (_, i, j), row in link_rows(scenario, period).items()
+        if row.allowed
+        for c in (i, j)
+    }
     chosen = set(members) | linked
     return tuple(c.country for c in scenario.countries if c.country in chosen)
 
@@ -63,8 +83,10 @@ def regime_links(
     countries: Sequence[str],
     *,
     prune: bool = True,
+    period: str | None = None,
+    outside: Sequence[str] = (),
 ) -> tuple[TradeLink, ...]:
-    """The links of ``regime`` among ``countries``.
+    """The links of ``regime`` among ``countries`` in ``period`` (default: the first).
 
     - coalition: every ordered pair of distinct members, at the commodity's trade_cost and
       without limit; then a Links row with ``allowed`` no removes its link and one with
@@ -74,21 +96,24 @@ def regime_links(
 
     A blank ``cost`` in a row means the commodity's trade_cost. Then, in either regime, the
     scenario's link limits (:class:`~planner.scenario.schema.LinkLimit`, a stress test's bans
-    and cuts) remove or cap the links they match. With ``prune``, links that no optimal plan
-    needs are left out (see :func:`needless_transit`).
+    and cuts) remove or cap the links they match, in every period. With ``prune``, links that
+    no optimal plan needs are left out (see :func:`needless_transit`); ``outside`` are the
+    commodities the regime may buy from the world market, which (like a commodity with a
+    backstop) every country of the model may supply.
     """
     if regime is Regime.NATIONAL:
         return ()
+    period = scenario.horizon.ids[0] if period is None else period
     rows: dict[str, list[tuple[int, int, Link]]] = defaultdict(list)
     index = {c: n for n, c in enumerate(countries)}
-    for (k, i, j), row in link_rows(scenario).items():
+    for (k, i, j), row in link_rows(scenario, period).items():
         if i in index and j in index:
             rows[k].append((index[i], index[j], row))
     base = np.zeros(len(countries), dtype=bool)
     base[[index[m] for m in members]] = True
     if regime is Regime.OPEN:
         base[:] = True
-    supply, use = _suppliers_and_users(scenario, members) if prune else ({}, {})
+    supply, use = _suppliers_and_users(scenario, members, outside) if prune else ({}, {})
     links: list[TradeLink] = []
     for k in scenario.tradable:
         cost, capacity = _matrices(
@@ -111,6 +136,7 @@ def regime_links(
                     countries[j],
                     float(cost[i, j]),
                     None if np.isinf(limit) else float(limit),
+                    period,
                 )
             )
     return tuple(links)
@@ -230,9 +256,13 @@ def needless_transit(cost: Matrix, capacity: Matrix, *, skip: Mask) -> Mask:
 
 
 def _suppliers_and_users(
-    scenario: Scenario, members: Sequence[str]
+    scenario: Scenario, members: Sequence[str], outside: Sequence[str] = ()
 ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-    """Per commodity: the countries that can supply it and those that can use it."""
+    """Per commodity: the countries that can supply it and those that can use it, in any
+    period (a superset in each period keeps more links, never too few).
+
+    Every country may supply a commodity with a backstop or in ``outside`` (the world
+    market)."""
     makes: dict[str, list[str]] = defaultdict(list)
     takes: dict[str, list[str]] = defaultdict(list)
     for line in scenario.recipe:
@@ -248,6 +278,7 @@ def _suppliers_and_users(
                 supply[k].add(cap.country)
             for k in takes[cap.process]:
                 use[k].add(cap.country)
+    _outside_suppliers(scenario, outside, supply)
     chosen = set(members)
     for target in scenario.targets:
         if target.country in chosen:
@@ -255,12 +286,26 @@ def _suppliers_and_users(
     return supply, use
 
 
-def coalition_links(scenario: Scenario, members: Sequence[str]) -> tuple[TradeLink, ...]:
-    """Every link of the coalition regime of ``members``, needed or not."""
+def _outside_suppliers(
+    scenario: Scenario, outside: Sequence[str], supply: dict[str, set[str]]
+) -> None:
+    """Every country may supply a commodity with a backstop or a world market."""
+    everyone = {c.country for c in scenario.countries}
+    for k in scenario.commodities:
+        if k.backstop_cost is not None or k.commodity in outside:
+            supply[k.commodity] |= everyone
+
+
+def coalition_links(
+    scenario: Scenario, members: Sequence[str], period: str | None = None
+) -> tuple[TradeLink, ...]:
+    """Every link of the coalition regime of ``members`` in ``period``, needed or not."""
     countries = coalition_countries(scenario, members)
-    return regime_links(scenario, Regime.COALITION, members, countries, prune=False)
+    return regime_links(scenario, Regime.COALITION, members, countries, prune=False, period=period)
 
 
-def open_links(scenario: Scenario, countries: Sequence[str]) -> tuple[TradeLink, ...]:
-    """Every link of the open regime among ``countries``, needed or not."""
-    return regime_links(scenario, Regime.OPEN, (), countries, prune=False)
+def open_links(
+    scenario: Scenario, countries: Sequence[str], period: str | None = None
+) -> tuple[TradeLink, ...]:
+    """Every link of the open regime among ``countries`` in ``period``, needed or not."""
+    return regime_links(scenario, Regime.OPEN, (), countries, prune=False, period=period)

@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 
 from planner.model.build import Setting
-from planner.model.families import Dim, Key, PriceFamily, VariableFamily
+from planner.model.families import Dim, Key, PriceFamily
 from planner.model.solve import Prices, Solution, Status
-from planner.scenario.schema import Mode, Regime, Scenario
+from planner.scenario.horizon import rows_in
+from planner.scenario.schema import Capacity, Mode, Regime, Resource, Role, Scenario, Target
 
 RUN_ORDER: tuple[tuple[Mode, Regime], ...] = tuple(
     (mode, regime) for mode in Mode for regime in Regime
@@ -25,10 +26,42 @@ RUN_ORDER: tuple[tuple[Mode, Regime], ...] = tuple(
 
 TABLE_COLUMNS: dict[str, list[str]] = {
     "countries": ["country", "name", "member", "cost", "capability", "shortfall"],
-    "deliveries": ["country", "commodity", "target", "delivered", "shortfall", "weight"],
-    "production": ["country", "process", "layer", "activity", "existing", "new", "built"],
-    "trade": ["commodity", "exporter", "importer", "quantity", "unit_cost", "cost", "capacity"],
-    "resources": ["country", "commodity", "used", "available", "unit_cost", "cost"],
+    "periods": [
+        "country",
+        "member",
+        "period",
+        "year",
+        "cost",
+        "capability",
+        "shortfall",
+        "world_imports",
+        "backstop",
+        "generations_behind",
+        "node_gap_years",
+    ],
+    "deliveries": ["country", "commodity", "target", "delivered", "shortfall", "weight", "period"],
+    "production": [
+        "country",
+        "process",
+        "layer",
+        "activity",
+        "existing",
+        "new",
+        "built",
+        "period",
+    ],
+    "trade": [
+        "commodity",
+        "exporter",
+        "importer",
+        "quantity",
+        "unit_cost",
+        "cost",
+        "capacity",
+        "period",
+    ],
+    "resources": ["country", "commodity", "used", "available", "unit_cost", "cost", "period"],
+    "outside": ["country", "commodity", "source", "quantity", "unit_cost", "cost", "period"],
     "prices": [
         "family",
         "country",
@@ -40,8 +73,16 @@ TABLE_COLUMNS: dict[str, list[str]] = {
         "more",
         "less",
         "family_id",
+        "period",
     ],
 }
+"""Every table's columns. Quantities are per year within their period; ``cost`` columns
+are the period's spend (per-year cost times the period's length); ``period`` is the
+period's id (``1`` without a Periods sheet)."""
+
+GENERATION_USE_SHARE = 0.01
+"""A member uses a generation when it is at least this share of its use of every
+commodity that has a generation (DESIGN.md, "Technology generations")."""
 
 
 def table_frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -54,16 +95,27 @@ class RunResult:
     """One mode x regime run: its outcome and its tables.
 
     Attributes:
-        countries: per country in the model: spend (``cost``), capability delivered and
-            shortfall against its targets.
-        deliveries: per target: target amount, delivered, shortfall, weight.
-        production: per (country, process): activity, existing capacity, new capacity and
-            whether a build decision was taken.
-        trade: per link that carries anything: quantity and what the importer pays.
-        resources: per resource row: units used against units available.
-        prices: shadow prices with a plain-language reading; ``family`` is the family's
-            display label, ``family_id`` its :class:`~planner.model.families.PriceFamily`
-            (filter on this one: the labels are words for readers).
+        countries: per country in the model, over the horizon: spend (``cost``, the sum of
+            its spend per period), capability delivered and shortfall (per year times the
+            period's length, summed).
+        periods: per country in the model and period: spend in the period, capability and
+            shortfall per year, world imports and backstop supply per year, and for members
+            the lag figures ``generations_behind`` and ``node_gap_years`` (NaN where the
+            period has no frontier or the member uses no generation).
+        deliveries: per target and period: target amount, delivered, shortfall (per year),
+            weight.
+        production: per (country, process, period): activity, existing capacity, new
+            capacity started in the period and whether a build decision was taken.
+        trade: per link and period that carries anything: quantity and what the importer
+            pays in the period.
+        resources: per resource row and period: units used against units available.
+        outside: per country, commodity and period: what came from the world market
+            (``source`` ``world``) and from backstops (``backstop``), per year, and its cost.
+        prices: shadow prices with a plain-language reading, per period; ``family`` is the
+            family's display label, ``family_id`` its
+            :class:`~planner.model.families.PriceFamily` (filter on this one: the labels are
+            words for readers).
+        world_imports, backstop: total units over the horizon (per year times length).
     """
 
     mode: Mode
@@ -82,6 +134,13 @@ class RunResult:
     trade: pd.DataFrame
     resources: pd.DataFrame
     prices: pd.DataFrame
+    periods: pd.DataFrame
+    outside: pd.DataFrame
+    world_imports: float | None = None
+    backstop: float | None = None
+    penalty: float | None = None
+    """In min_cost, the discounted shortfall penalty paid, ``sum_t w_t x penalty x
+    shortfall in t`` (the objective less the discounted cost); None otherwise."""
 
     @property
     def has_plan(self) -> bool:
@@ -92,18 +151,24 @@ class RunResult:
 def tabulate(scenario: Scenario, setting: Setting, solution: Solution) -> RunResult:
     """Turn one run's solution into its tables.
 
-    Shortfall of a target = max(0, amount - delivered): in min_cost it is the unmet part
-    the penalty was paid on; in max_capability it says how far the budget falls short of
-    the target. ``total_cost`` is spend only (no penalty); ``total_capability`` is the
-    unweighted sum of deliveries.
+    Shortfall of a target in a period = max(0, amount - delivered), per year: in min_cost
+    it is the unmet part the penalty was paid on; in max_capability it says how far the
+    budget falls short of the target. ``total_cost`` is spend only (no penalty, no
+    discounting, no salvage) summed over periods; ``total_capability`` and
+    ``total_shortfall`` are the unweighted per-year figures times each period's length,
+    summed (DESIGN.md, "What a multi-period run reports").
     """
+    horizon = scenario.horizon
+    length = {s.period: s.length for s in horizon.periods}
     deliveries = _deliveries(scenario, setting, solution)
-    countries = _countries(scenario, setting, solution, deliveries)
     planned = solution.status.has_plan
+    outside = _outside(scenario, solution) if planned else table_frame("outside", [])
+    periods = _periods(scenario, setting, solution, deliveries, outside)
+    countries = _countries(scenario, setting, solution, periods)
     if planned:
         plan = (
             _production(scenario, setting, solution),
-            _trade(setting, solution),
+            _trade(scenario, setting, solution),
             _resources(scenario, setting, solution),
             _prices(scenario, setting, solution.prices),
         )
@@ -111,12 +176,25 @@ def tabulate(scenario: Scenario, setting: Setting, solution: Solution) -> RunRes
         # no plan, no figures: blank rather than zero, so nothing reads as a real result
         unknown = ["cost", "capability", "shortfall"]
         countries[unknown] = countries[unknown].astype(float) * float("nan")
+        periods[unknown] = periods[unknown].astype(float) * float("nan")
         deliveries[["delivered", "shortfall"]] = float("nan")
         empty = [table_frame(name, []) for name in ("production", "trade", "resources", "prices")]
         plan = (empty[0], empty[1], empty[2], empty[3])
 
     def total(frame: pd.DataFrame, column: str) -> float | None:
-        return float(frame[column].sum()) if planned else None
+        if not planned:
+            return None
+        if column == "cost":
+            return float(frame[column].sum())
+        years = frame["period"].map(length).astype(float)
+        return float((frame[column] * years).sum())
+
+    def units(source: str) -> float | None:
+        if not planned:
+            return None
+        chosen = outside.loc[outside["source"] == source]
+        years = chosen["period"].map(length).astype(float)
+        return float((chosen["quantity"] * years).sum())
 
     return RunResult(
         setting.mode,
@@ -132,75 +210,217 @@ def tabulate(scenario: Scenario, setting: Setting, solution: Solution) -> RunRes
         countries,
         deliveries,
         *plan,
+        periods,
+        outside,
+        units("world"),
+        units("backstop"),
+        _penalty(scenario, setting, deliveries) if planned else None,
     )
+
+
+def _penalty(scenario: Scenario, setting: Setting, deliveries: pd.DataFrame) -> float | None:
+    """``sum_t w_t x shortfall_penalty x shortfall in t`` of a min_cost run."""
+    if setting.mode is not Mode.MIN_COST:
+        return None
+    weight = {s.period: s.weight for s in scenario.horizon.periods}
+    factors = deliveries["period"].map(weight).astype(float)
+    return float((deliveries["shortfall"] * factors).sum()) * scenario.shortfall_penalty
 
 
 def _deliveries(scenario: Scenario, setting: Setting, solution: Solution) -> pd.DataFrame:
     members = set(setting.members)
     rows = []
-    for target in scenario.targets:
-        if target.country not in members:
-            continue
-        delivered = solution.deliver.get(VariableFamily.DELIVER.key(target), 0.0)
-        rows.append(
-            {
-                "country": target.country,
-                "commodity": target.commodity,
-                "target": target.amount,
-                "delivered": delivered,
-                "shortfall": max(0.0, target.amount - delivered),
-                "weight": target.weight,
-            }
-        )
+    for span in scenario.horizon.periods:
+        for target in rows_in(scenario.targets, _commodity_key, span.period):
+            if target.country not in members:
+                continue
+            key = (target.country, target.commodity, span.period)
+            delivered = solution.deliver.get(key, 0.0)
+            rows.append(
+                {
+                    "country": target.country,
+                    "commodity": target.commodity,
+                    "target": target.amount,
+                    "delivered": delivered,
+                    "shortfall": max(0.0, target.amount - delivered),
+                    "weight": target.weight,
+                    "period": span.period,
+                }
+            )
     return table_frame("deliveries", rows)
 
 
-def _countries(
-    scenario: Scenario, setting: Setting, solution: Solution, deliveries: pd.DataFrame
+def _commodity_key(row: Resource | Target) -> tuple[str, str]:
+    return (row.country, row.commodity)
+
+
+def _process_key(row: Capacity) -> tuple[str, str]:
+    return (row.country, row.process)
+
+
+def _periods(
+    scenario: Scenario,
+    setting: Setting,
+    solution: Solution,
+    deliveries: pd.DataFrame,
+    outside: pd.DataFrame,
 ) -> pd.DataFrame:
-    by_country = deliveries.groupby("country")[["delivered", "shortfall"]].sum()
+    """Per country and period: spend, capability, shortfall, outside supply and lags."""
+    grouped = deliveries.groupby(["country", "period"])[["delivered", "shortfall"]].sum()
+    by_country: dict[Any, Any] = dict(grouped.to_dict("index"))
+    bought = outside.groupby(["country", "period", "source"])["quantity"].sum()
+    lags = _generation_lags(scenario, setting, solution)
     rows = []
     for country in setting.countries:
         info = scenario.country_by_id[country]
-        got = by_country.loc[country] if country in by_country.index else None
+        member = info.member and country in setting.members
+        for span in scenario.horizon.periods:
+            where = (country, span.period)
+            got = by_country.get(where)
+            behind, gap = lags.get(where, (None, None))
+            rows.append(
+                {
+                    "country": country,
+                    "member": member,
+                    "period": span.period,
+                    "year": span.year,
+                    "cost": solution.spend.get(where, 0.0),
+                    "capability": 0.0 if got is None else got["delivered"],
+                    "shortfall": 0.0 if got is None else got["shortfall"],
+                    "world_imports": float(bought.get((*where, "world"), 0.0)),
+                    "backstop": float(bought.get((*where, "backstop"), 0.0)),
+                    "generations_behind": behind,
+                    "node_gap_years": gap,
+                }
+            )
+    return table_frame("periods", rows)
+
+
+def _countries(
+    scenario: Scenario, setting: Setting, solution: Solution, periods: pd.DataFrame
+) -> pd.DataFrame:
+    """Per country: the sums over periods (spend; capability and shortfall times length)."""
+    length = {s.period: s.length for s in scenario.horizon.periods}
+    rows = []
+    for country in setting.countries:
+        info = scenario.country_by_id[country]
+        own = periods.loc[periods["country"] == country]
+        years = own["period"].map(length).astype(float)
         rows.append(
             {
                 "country": country,
                 "name": info.name,
                 "member": info.member and country in setting.members,
-                "cost": solution.spend.get(country, 0.0),
-                "capability": 0.0 if got is None else got["delivered"],
-                "shortfall": 0.0 if got is None else got["shortfall"],
+                "cost": sum(solution.spend.get((country, t), 0.0) for t in length),
+                "capability": float((own["capability"] * years).sum()),
+                "shortfall": float((own["shortfall"] * years).sum()),
             }
         )
     return table_frame("countries", rows)
 
 
+def _generation_lags(
+    scenario: Scenario, setting: Setting, solution: Solution
+) -> dict[tuple[str, str], tuple[int | None, float | None]]:
+    """Per (member, period): ``generations_behind`` and ``node_gap_years``.
+
+    The frontier in t is the generation with the latest ``frontier_year <= y_t``; a member
+    uses generation g when its processes consume commodities of g (``sum in[p,k] x act``)
+    at least :data:`GENERATION_USE_SHARE` of its use of every commodity with a generation.
+    ``generations_behind`` = rank of the frontier - rank of the newest generation used;
+    ``node_gap_years`` = the difference of their frontier years. None where there is no
+    frontier or the member uses no generation.
+    """
+    if not scenario.generations:
+        return {}
+    ranked = sorted(scenario.generations, key=lambda g: g.frontier_year)
+    rank = {g.generation: n for n, g in enumerate(ranked)}
+    year = {g.generation: g.frontier_year for g in ranked}
+    generation_of = {k.commodity: k.generation for k in scenario.commodities if k.generation}
+    inputs: dict[str, list[tuple[str, float]]] = {}
+    for line in scenario.recipe:
+        if line.role is Role.INPUT and line.commodity in generation_of:
+            inputs.setdefault(line.process, []).append((generation_of[line.commodity], line.amount))
+    use: dict[tuple[str, str], dict[str, float]] = {}
+    for (country, process, period), activity in solution.act.items():
+        for generation, amount in inputs.get(process, ()):
+            if activity > 0:
+                by = use.setdefault((country, period), {})
+                by[generation] = by.get(generation, 0.0) + amount * activity
+    lags: dict[tuple[str, str], tuple[int | None, float | None]] = {}
+    for span in scenario.horizon.periods:
+        reached = [g for g in ranked if g.frontier_year <= span.year]
+        for member in setting.members:
+            used = use.get((member, span.period), {})
+            whole = sum(used.values())
+            chosen = [g for g, u in used.items() if whole > 0 and u >= GENERATION_USE_SHARE * whole]
+            if not reached or not chosen:
+                lags[(member, span.period)] = (None, None)
+                continue
+            frontier = reached[-1].generation
+            newest = max(chosen, key=rank.__getitem__)
+            lags[(member, span.period)] = (
+                rank[frontier] - rank[newest],
+                year[frontier] - year[newest],
+            )
+    return lags
+
+
+def _outside(scenario: Scenario, solution: Solution) -> pd.DataFrame:
+    """World imports and backstop supply per country, commodity and period."""
+    by_id = scenario.commodity_by_id
+    length = {s.period: s.length for s in scenario.horizon.periods}
+    rows = []
+    for source, values in (("world", solution.wimp), ("backstop", solution.back)):
+        for (country, commodity, period), quantity in values.items():
+            if quantity <= 0:
+                continue
+            info = by_id[commodity]
+            price = info.world_cost if source == "world" else info.backstop_cost
+            unit = 0.0 if price is None else price
+            rows.append(
+                {
+                    "country": country,
+                    "commodity": commodity,
+                    "source": source,
+                    "quantity": quantity,
+                    "unit_cost": unit,
+                    "cost": length[period] * unit * quantity,
+                    "period": period,
+                }
+            )
+    return table_frame("outside", rows)
+
+
 def _production(scenario: Scenario, setting: Setting, solution: Solution) -> pd.DataFrame:
     in_model = set(setting.countries)
     rows = []
-    for row in scenario.capacity:
-        if row.country not in in_model:
-            continue
-        key = VariableFamily.ACT.key(row)
-        rows.append(
-            {
-                "country": row.country,
-                "process": row.process,
-                "layer": scenario.process_by_id[row.process].layer,
-                "activity": solution.act.get(key, 0.0),
-                "existing": row.existing,
-                "new": solution.new.get(key, 0.0),
-                "built": solution.build.get(key, 1.0 if solution.new.get(key) else 0.0) > 0.5,
-            }
-        )
+    for span in scenario.horizon.periods:
+        for row in rows_in(scenario.capacity, _process_key, span.period):
+            if row.country not in in_model:
+                continue
+            key = (row.country, row.process, span.period)
+            new = solution.new.get(key, 0.0)
+            rows.append(
+                {
+                    "country": row.country,
+                    "process": row.process,
+                    "layer": scenario.process_by_id[row.process].layer,
+                    "activity": solution.act.get(key, 0.0),
+                    "existing": row.existing,
+                    "new": new,
+                    "built": solution.build.get(key, 1.0 if new else 0.0) > 0.5,
+                    "period": span.period,
+                }
+            )
     return table_frame("production", rows)
 
 
-def _trade(setting: Setting, solution: Solution) -> pd.DataFrame:
+def _trade(scenario: Scenario, setting: Setting, solution: Solution) -> pd.DataFrame:
+    length = {s.period: s.length for s in scenario.horizon.periods}
     rows = []
     for link in setting.links:
-        quantity = solution.ship.get(VariableFamily.SHIP.key(link), 0.0)
+        quantity = solution.ship.get(link.key, 0.0)
         if quantity <= 0:
             continue
         rows.append(
@@ -210,8 +430,9 @@ def _trade(setting: Setting, solution: Solution) -> pd.DataFrame:
                 "importer": link.importer,
                 "quantity": quantity,
                 "unit_cost": link.cost,
-                "cost": quantity * link.cost,
+                "cost": length[link.period] * quantity * link.cost,
                 "capacity": link.capacity,
+                "period": link.period,
             }
         )
     return table_frame("trade", rows)
@@ -223,27 +444,30 @@ def _resources(scenario: Scenario, setting: Setting, solution: Solution) -> pd.D
         {
             "country": row.country,
             "commodity": row.commodity,
-            "used": solution.use.get(VariableFamily.USE.key(row), 0.0),
+            "used": (used := solution.use.get((row.country, row.commodity, span.period), 0.0)),
             "available": row.available,
             "unit_cost": row.cost,
-            "cost": row.cost * solution.use.get(VariableFamily.USE.key(row), 0.0),
+            "cost": span.length * row.cost * used,
+            "period": span.period,
         }
-        for row in scenario.resources
+        for span in scenario.horizon.periods
+        for row in rows_in(scenario.resources, _commodity_key, span.period)
         if row.country in in_model
     ]
     return table_frame("resources", rows)
 
 
-def _locate(family: PriceFamily, key: str | Key) -> tuple[str, str]:
-    """(country, item) of a price key: a link's country reads ``exporter->importer``, a
-    budget's is its group and its item ``budget``."""
+def _locate(family: PriceFamily, key: str | Key) -> tuple[str, str, str]:
+    """(country, item, period) of a price key: a link's country reads ``exporter->importer``,
+    a budget's is its group and its item ``budget``."""
     named = family.named(key)
+    period = named[Dim.PERIOD]
     if Dim.GROUP in named:
-        return named[Dim.GROUP], "budget"
+        return named[Dim.GROUP], "budget", period
     if Dim.EXPORTER in named:
-        return f"{named[Dim.EXPORTER]}->{named[Dim.IMPORTER]}", named[Dim.COMMODITY]
+        return f"{named[Dim.EXPORTER]}->{named[Dim.IMPORTER]}", named[Dim.COMMODITY], period
     item = named.get(Dim.PROCESS, named.get(Dim.COMMODITY, ""))
-    return named[Dim.COUNTRY], item
+    return named[Dim.COUNTRY], item, period
 
 
 def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFrame:
@@ -266,10 +490,15 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
         effect = "lower the {whose} cost by {value:.4g} {currency}"
     else:
         effect = "raise the {whose} capability by {value:.4g}"
+    several = len(scenario.horizon.periods) > 1
+
+    def suffix(period: str) -> str:
+        return f" (period {period})" if several else ""
+
     rows = []
     for family in PriceFamily:  # the enum's order is the table's
         for key, value in prices.of(family).items():
-            country, item = _locate(family, key)
+            country, item, period = _locate(family, key)
             binding = prices.binding(family, key)
             text = family.subject(key, scenario.currency)
             sides = prices.one_sided(family, key)
@@ -298,10 +527,11 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
                     "value": value,
                     "binding": binding or family is PriceFamily.TARGET,
                     "may_not_be_unique": not unique,
-                    "reading": reading[0].upper() + reading[1:],
+                    "reading": reading[0].upper() + reading[1:] + suffix(period),
                     "more": value if sides is None else sides[0],
                     "less": value if sides is None else _finite(sides[1]),
                     "family_id": family,
+                    "period": period,
                 }
             )
     return table_frame("prices", rows)

@@ -118,7 +118,7 @@ class Prices:
     balance: dict[Key, float] = field(default_factory=dict)
     resource: dict[Key, float] = field(default_factory=dict)
     capacity: dict[Key, float] = field(default_factory=dict)
-    budget: dict[str, float] = field(default_factory=dict)
+    budget: dict[Key, float] = field(default_factory=dict)
     new_limit: dict[Key, float] = field(default_factory=dict)
     link: dict[Key, float] = field(default_factory=dict)
     target: dict[Key, float] = field(default_factory=dict)
@@ -170,9 +170,20 @@ class Solution:
     new: dict[Key, float] = field(default_factory=dict)
     build: dict[Key, float] = field(default_factory=dict)
     ship: dict[Key, float] = field(default_factory=dict)
+    wimp: dict[Key, float] = field(default_factory=dict)
+    back: dict[Key, float] = field(default_factory=dict)
     deliver: dict[Key, float] = field(default_factory=dict)
-    spend: dict[str, float] = field(default_factory=dict)
+    spend: dict[tuple[str, str], float] = field(default_factory=dict)
+    """Per (country, period), undiscounted (``S[c,t]``); ``objective`` is the discounted one."""
     prices: Prices = field(default_factory=Prices)
+
+    @property
+    def country_spend(self) -> dict[str, float]:
+        """Each country's spend summed over the periods."""
+        total: dict[str, float] = {}
+        for (country, _), money in self.spend.items():
+            total[country] = total.get(country, 0.0) + money
+        return total
 
     def values(self, family: VariableFamily) -> dict[Key, float]:
         """The values of one variable family, by key."""
@@ -530,8 +541,8 @@ def _values(model: BuiltModel) -> dict[str, Any]:
     }
     values["build"] = {key: float(round(value)) for key, value in values["build"].items()}
     values["spend"] = {
-        country: sum(values[family.value][key] * cost for family, key, cost in terms)
-        for country, terms in model.spend.items()
+        where: sum(values[family.value][key] * money for family, key, money, _ in terms)
+        for where, terms in model.spend.items()
     }
     return values
 
@@ -585,8 +596,10 @@ def _read_prices(model: BuiltModel, *, fixed_binaries: bool = False) -> Prices:
         # the penalty plus the upper bound's dual, which is the column's dual where it is
         # <= 0 (the bound binds) and 0 where it is > 0 (the lower bound, 0, binds instead)
         penalty = model.scenario.shortfall_penalty
+        weight = {s.period: s.weight for s in model.horizon.periods}
         target = {
-            key: _clean(penalty + min(0.0, var.dj or 0.0)) for key, var in model.deliver.items()
+            key: _clean(weight[key[-1]] * penalty + min(0.0, var.dj or 0.0))
+            for key, var in model.deliver.items()
         }
     values = {
         PriceFamily.BALANCE: row_value(PriceFamily.BALANCE, -1.0),
