@@ -179,6 +179,10 @@ class World:
     members: int | None = None
     seed: int = 2026
     fixed_costs: bool = False
+    periods: int = 1
+    """With more than 1: a Periods sheet of two-year periods from 2026, a discount rate of
+    5%, targets growing 15% a period (one Targets row per member and period), new builds
+    with a lead time of one year and a lifetime of eight (Version 2)."""
 
     @property
     def member_count(self) -> int:
@@ -191,7 +195,8 @@ class World:
     def name(self) -> str:
         """The scenario's name, e.g. ``synthetic-200c-50m-s2026``."""
         fixed = "-fixed" if self.fixed_costs else ""
-        return f"synthetic-{self.countries}c-{self.member_count}m-s{self.seed}{fixed}"
+        periods = f"-{self.periods}p" if self.periods > 1 else ""
+        return f"synthetic-{self.countries}c-{self.member_count}m-s{self.seed}{fixed}{periods}"
 
 
 @dataclass(frozen=True)
@@ -435,7 +440,7 @@ def generate(world: World) -> Tables:
     capacity.sort(key=lambda r: (str(r["country"]), list(PROCESSES).index(str(r["process"]))))
     members = [c for c in countries if c.member]
     links = _bans(members, rng) + _partner_links(countries, hosts, resources, rng)
-    return {
+    tables = {
         "Scenario": _scenario_rows(world),
         "Countries": [
             {
@@ -461,6 +466,30 @@ def generate(world: World) -> Tables:
         "Targets": targets,
         "Links": links,
     }
+    if world.periods > 1:
+        _spread_over_periods(tables, world.periods)
+    return tables
+
+
+PERIOD_YEARS: Final = 2
+"""The length of each period of a multi-period world."""
+
+
+def _spread_over_periods(tables: Tables, periods: int) -> None:
+    """Make a world multi-period (see :attr:`World.periods`); no new random draw, so the
+    first period is the one-period world's."""
+    years = [2026 + PERIOD_YEARS * t for t in range(periods)]
+    tables["Periods"] = [{"period": y, "year": y, "length": PERIOD_YEARS} for y in years]
+    tables["Scenario"].append({"key": "discount_rate", "value": 0.05})
+    tables["Targets"] = [
+        {**row, "amount": _round(float(row["amount"] or 0.0) * 1.15**t, 2), "period": y}
+        for t, y in enumerate(years)
+        for row in tables["Targets"]
+    ]
+    for row in tables["Capacity"]:
+        if row.get("max_new"):
+            row["lead_time"] = 1
+            row["lifetime"] = 8
 
 
 def _scenario_rows(world: World) -> list[Row]:
@@ -539,11 +568,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=None, help="default: min(50, n/2)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--fixed-costs", action="store_true", help="binary build decisions")
+    parser.add_argument("--periods", type=int, default=1, help="periods of two years")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/workbooks"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for countries in args.countries:
-        world = World(countries, args.members, args.seed, args.fixed_costs)
+        world = World(countries, args.members, args.seed, args.fixed_costs, args.periods)
         path = write_workbook(world, args.out / f"{world.name}.xlsx")
         rows = sum(len(rows) for rows in generate(world).values())
         print(f"{path}: {rows} rows, {math.ceil(path.stat().st_size / 1024)} KiB")

@@ -3,6 +3,7 @@
 Run ``make bench`` or::
 
     .venv/bin/python benchmarks/run.py [--sizes 10,50,100,200] [--fixed-costs] [--repeat N]
+        [--periods 1,2,4,6]
         [--markdown PATH] [--scenario PATH ...] [--profile DIR]
 
 For each size it writes a synthetic workbook (:mod:`generate`, seeded) and measures it in a
@@ -807,9 +808,11 @@ def _cases(args: argparse.Namespace, work: Path) -> list[Case]:
 
     cases = []
     for countries in args.sizes:
-        world = World(countries, seed=args.seed, fixed_costs=args.fixed_costs)
-        path = write_workbook(world, work / f"{world.name}.xlsx")
-        cases.append(Case(f"{countries} countries", path, countries))
+        for periods in args.periods:
+            world = World(countries, seed=args.seed, fixed_costs=args.fixed_costs, periods=periods)
+            path = write_workbook(world, work / f"{world.name}.xlsx")
+            label = f"{countries} countries" + (f", {periods} periods" if periods > 1 else "")
+            cases.append(Case(label, path, countries))
     extra = list(args.scenario)
     if not extra and DEFAULT_SCENARIO.exists():
         extra.append(DEFAULT_SCENARIO)
@@ -827,6 +830,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--sizes", type=_sizes, default=[10, 50, 100, 200], help="e.g. 10,50")
     parser.add_argument("--fixed-costs", action="store_true", help="binary build decisions")
+    parser.add_argument(
+        "--periods",
+        type=_sizes,
+        default=[1],
+        help="numbers of two-year periods per world, e.g. 1,2,4,6 (Version 2)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per stage (best)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--markdown", type=Path, help="also write the tables here")

@@ -371,6 +371,29 @@ class Comparison:
         return pd.DataFrame(rows, columns=[*columns, "world_imports", "backstop"])
 
     @cached_property
+    def outside_supply(self) -> tuple[str, ...]:
+        """One sentence per run whose plan leans on the world market or on a backstop:
+        units over the horizon (per year times length). A backstop is a last resort priced
+        by an assumption (its cost), so a result that uses one says so."""
+        lines = []
+        for key in RUN_ORDER:
+            run = self.runs.get(key)
+            if run is None or not run.has_plan:
+                continue
+            where = f"{key[0].value}/{key[1].value}"
+            if run.backstop and run.backstop > _MISSED:
+                lines.append(
+                    f"{where} uses {run.backstop:,.4g} units of backstop supply over the "
+                    "horizon: its result leans on the assumed backstop costs"
+                )
+            if run.world_imports and run.world_imports > _MISSED:
+                lines.append(
+                    f"{where} buys {run.world_imports:,.4g} units from the world market over "
+                    "the horizon, at the assumed world prices"
+                )
+        return tuple(lines)
+
+    @cached_property
     def lags(self) -> pd.DataFrame:
         """The capability lag of national stacks behind the coalition (max_capability).
 

@@ -120,6 +120,12 @@ def validate(scenario: Path, annotate: Path | None, **limits: Any) -> None:
     show_default=True,
     help="Relative MIP gap at which HiGHS may stop (only models with build decisions).",
 )
+@click.option(
+    "--periods",
+    "show_periods",
+    is_flag=True,
+    help="Also print each run's figures per period (multi-period scenarios).",
+)
 @limit_options
 @reports_errors
 def run(
@@ -129,6 +135,7 @@ def run(
     mode: str,
     time_limit: float | None,
     gap: float,
+    show_periods: bool,
     **limits: Any,
 ) -> None:
     """Solve SCENARIO as national stacks, a coalition and an open world; write the report."""
@@ -142,7 +149,7 @@ def run(
         loaded, modes=modes, options=SolveOptions(time_limit=time_limit, gap=gap)
     )
     outputs.write(
-        format_comparison(comparison),
+        format_comparison(comparison, periods=show_periods),
         lambda path: write_report(comparison, path, inputs=(scenario,)),
         comparison.to_json(),
         lambda path: write_json(comparison, path, inputs=(scenario,)),
@@ -159,12 +166,25 @@ main.add_command(stress_command)
 main.add_command(sweep_command)
 
 
-def format_comparison(comparison: Comparison) -> str:
-    """The compact terminal table: one line per run, then the headline per mode."""
+def format_comparison(comparison: Comparison, *, periods: bool = False) -> str:
+    """The compact terminal table: one line per run (horizon totals), then the headline per
+    mode; with ``periods``, each run's figures per period too."""
     currency = comparison.scenario.currency
     columns = ["mode", "regime", "status", "objective", "cost", "capability", "shortfall"]
     table = comparison.summary[columns].rename(columns={"cost": f"spend ({currency})"})
     lines = [f"scenario: {comparison.scenario.name}", "", _table(table), ""]
+    spans = comparison.scenario.horizon.periods
+    if periods:
+        per = comparison.periods[
+            ["mode", "regime", "period", "year", "cost", "capability", "shortfall"]
+        ].rename(columns={"cost": f"spend ({currency})", "capability": "capability/yr"})
+        lines += [_table(per.rename(columns={"shortfall": "shortfall/yr"})), ""]
+    elif len(spans) > 1:
+        lines += [
+            f"(totals over {len(spans)} periods, {spans[0].year} to "
+            f"{comparison.scenario.horizon.end - 1}; --periods shows each period)",
+            "",
+        ]
     for row in comparison.headline.to_dict("records"):
         if row["mode"] == Mode.MIN_COST.value:
             lines.append(
@@ -188,6 +208,7 @@ def format_comparison(comparison: Comparison) -> str:
                 f"{_num(row['price_of_trust_capability'])} capability"
             )
     lines += [f"warning: {caveat}" for caveat in comparison.caveats]
+    lines += [f"note: {line}" for line in comparison.outside_supply]
     lines.append(
         "(objective: spend plus shortfall penalty in min_cost, weighted capability "
         "in max_capability)"

@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
+from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Alignment, Font
@@ -63,6 +63,11 @@ SHEETS = (
     "Provenance",
 )
 """The report's sheets, in workbook order."""
+
+PERIOD_SHEETS = ("Periods", "Lags", "Outside supply")
+"""Sheets added after Prices when the scenario has several periods (Version 2): figures
+per run and period with a line chart of capability over time by regime, the lag figures,
+and what came from the world market and from backstops."""
 
 PERCENT = "0.0%"
 """A fraction shown as a percentage (0.641 reads 64.1%)."""
@@ -238,6 +243,13 @@ def build_workbook(comparison: Comparison, *, written_at: datetime | None = None
         frame = _periodic(comparison, comparison.tables(title.lower()))
         _table_sheet(workbook.create_sheet(title), frame, _column_notes(title, currency))
     _prices_sheet(workbook.create_sheet("Prices"), comparison)
+    if len(comparison.scenario.horizon.periods) > 1:
+        _periods_sheet(workbook.create_sheet("Periods"), comparison)
+        _lags_sheet(workbook.create_sheet("Lags"), comparison)
+        outside = comparison.tables("outside")
+        _table_sheet(
+            workbook.create_sheet("Outside supply"), outside, _column_notes("Outside", currency)
+        )
     _provenance_sheet(workbook.create_sheet("Provenance"), comparison, when)
     for sheet in workbook.worksheets:
         print_setup(sheet)
@@ -438,6 +450,14 @@ def _summary_sheet(sheet: Worksheet, comparison: Comparison) -> None:
     row = _paragraph(sheet, _ANSWER_HEADING, comparison.answer, 2 + len(details) + 1)
     if comparison.caveats:
         row = _paragraph(sheet, "Warnings", comparison.caveats, row + 1, font=_WARNING_FONT)
+    if comparison.outside_supply:
+        row = _paragraph(
+            sheet,
+            "World market and backstops",
+            comparison.outside_supply,
+            row + 1,
+            font=_WARNING_FONT,
+        )
     row += 1
     for mode in comparison.modes:
         row = _mode_block(sheet, comparison, mode, row) + 2
@@ -757,6 +777,71 @@ _PRICE_NOTES = (
 )
 
 
+def _periods_sheet(sheet: Worksheet, comparison: Comparison) -> None:
+    """Per run and period: spend, capability and shortfall per year, outside supply; then a
+    native line chart of capability per year over the periods, one line per regime, for each
+    mode that was run."""
+    frame = comparison.periods
+    _table_sheet(sheet, frame, _column_notes("Periods", comparison.scenario.currency))
+    spans = comparison.scenario.horizon.periods
+    column = len(frame.columns) + 2
+    anchor_row = 1
+    for mode in comparison.modes:
+        wide = frame.loc[frame["mode"] == mode.value].pivot_table(
+            index="year", columns="regime", values="capability", aggfunc="first"
+        )
+        regimes = [r.value for r in Regime if r.value in wide.columns]
+        top = anchor_row
+        write_text(sheet.cell(row=top, column=column), "year")
+        for n, regime in enumerate(regimes, start=1):
+            write_text(sheet.cell(row=top, column=column + n), regime)
+        for m, span in enumerate(spans, start=1):
+            sheet.cell(row=top + m, column=column, value=span.year)
+            for n, regime in enumerate(regimes, start=1):
+                value = wide[regime].get(span.year)
+                if value is not None and value == value:
+                    sheet.cell(row=top + m, column=column + n, value=float(value))
+        chart = LineChart()
+        chart.title = f"Capability per year, {mode.value}"
+        chart.y_axis.title = "capability per year"
+        chart.x_axis.title = "period start year"
+        data = Reference(
+            sheet,
+            min_col=column + 1,
+            max_col=column + len(regimes),
+            min_row=top,
+            max_row=top + len(spans),
+        )
+        chart.add_data(data, titles_from_data=True)
+        years = Reference(sheet, min_col=column, min_row=top + 1, max_row=top + len(spans))
+        chart.set_categories(years)
+        sheet.add_chart(chart, f"{get_column_letter(column + len(regimes) + 2)}{top}")
+        anchor_row = top + max(len(spans) + 2, 18)
+
+
+def _lags_sheet(sheet: Worksheet, comparison: Comparison) -> None:
+    """Per member and period: generations behind and node gap (every run), and the
+    capability lag of national stacks behind the coalition (max_capability)."""
+    periods = comparison.tables("periods")
+    members = periods.loc[periods["member"]]
+    generations = members[
+        ["mode", "regime", "country", "period", "year", "generations_behind", "node_gap_years"]
+    ]
+    lags = comparison.lags.rename(columns={"years": "capability_lag_years"})
+    table = generations.merge(
+        lags.assign(mode=Mode.MAX_CAPABILITY.value, regime=Regime.COALITION.value),
+        on=["mode", "regime", "country", "period", "year"],
+        how="left",
+    )
+    reached = table["reached"]
+    table["capability_lag"] = [
+        "" if pd.isna(flag) else ("reached" if flag else "not within the horizon")
+        for flag in reached
+    ]
+    table = table.drop(columns="reached")
+    _table_sheet(sheet, table, _column_notes("Lags", comparison.scenario.currency))
+
+
 def _periodic(comparison: Comparison, frame: pd.DataFrame) -> pd.DataFrame:
     """The table with its ``period`` column only when the scenario has several periods."""
     if len(comparison.scenario.horizon.periods) > 1 or "period" not in frame.columns:
@@ -888,6 +973,29 @@ def _column_notes(sheet: str, currency: str) -> dict[str, str]:
             "available": "Units available per period.",
             "unit_cost": f"Cost per unit used, {money}.",
             "cost": f"Units used times unit cost, {money}.",
+        },
+        "Periods": {
+            "year": "The period's start year.",
+            "cost": f"What the run spends in the period (undiscounted), {money}.",
+            "capability": "Capability delivered per year in the period.",
+            "shortfall": "Unmet target per year in the period.",
+            "world_imports": "Units per year bought from the world market.",
+            "backstop": "Units per year of backstop supply.",
+        },
+        "Lags": {
+            "generations_behind": "Rank of the period's frontier generation minus rank of "
+            "the newest generation the member uses (blank: no frontier yet, or no use).",
+            "node_gap_years": "Frontier year of the frontier minus that of the newest "
+            "generation used.",
+            "capability_lag_years": "max_capability: years until national stacks reach what "
+            "the member gets in the coalition in this period (negative: they got there first).",
+            "capability_lag": "reached, or not within the horizon.",
+        },
+        "Outside": {
+            "source": "world: bought from the world market; backstop: last-resort supply.",
+            "quantity": "Units per year in the period.",
+            "unit_cost": f"Price per unit, {money} (an assumption of the scenario).",
+            "cost": f"What the period spends on it, {money}.",
         },
         "Prices": {
             "family": f"{PriceFamily.BALANCE.label}: the balance of a commodity in a country. "
