@@ -126,3 +126,20 @@ def test_too_small_a_world_is_refused() -> None:
     """A world needs two countries to trade at all."""
     with pytest.raises(ValueError, match="at least 2 countries"):
         generate.generate(generate.World(1))
+
+
+def test_a_multi_period_world_is_the_one_period_world_spread_over_its_periods(
+    tmp_path: Path,
+) -> None:
+    """Three two-year periods: the first period's targets are the one-period world's, later
+    ones 15% larger a period; every row validates and the coalition's min_cost solves."""
+    one = generate.generate(generate.World(10, seed=5))
+    path = generate.write_workbook(generate.World(10, seed=5, periods=3), tmp_path / "w.xlsx")
+    scenario = load_scenario(path).scenario
+    assert [(s.year, s.length) for s in scenario.horizon.periods] == [
+        (2026, 2), (2028, 2), (2030, 2)
+    ]  # fmt: skip
+    first = [t.amount for t in scenario.targets if t.period == "2026"]
+    assert first == [t["amount"] for t in one["Targets"]]
+    setting = setting_for(scenario, Regime.COALITION, Mode.MIN_COST)
+    assert solve(build(scenario, setting), SolveOptions()).status is Status.OPTIMAL
