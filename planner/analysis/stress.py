@@ -227,10 +227,11 @@ def element_shock(element: str) -> Shock:
 
 def _used(solution: Solution) -> frozenset[str]:
     """The supply elements the plan uses."""
-    used = {f"resource:{c}:{k}" for (c, k), v in solution.use.items() if v > USED}
-    used |= {f"process:{c}:{p}" for (c, p), v in solution.act.items() if v > USED}
-    used |= {f"process:{c}:{p}" for (c, p), v in solution.new.items() if v > USED}
-    used |= {f"link:{i}>{j}:{k}" for (k, i, j), v in solution.ship.items() if v > USED}
+    # keys end with the period: an element is used when it is used in any period
+    used = {f"resource:{c}:{k}" for (c, k, *_), v in solution.use.items() if v > USED}
+    used |= {f"process:{c}:{p}" for (c, p, *_), v in solution.act.items() if v > USED}
+    used |= {f"process:{c}:{p}" for (c, p, *_), v in solution.new.items() if v > USED}
+    used |= {f"link:{i}>{j}:{k}" for (k, i, j, *_), v in solution.ship.items() if v > USED}
     return frozenset(used)
 
 
@@ -297,22 +298,23 @@ def solve_job(context: _Context, job: Job) -> Run:
     """
     scenario = apply_shocks(context.scenario, job.shocks) if job.shocks else context.scenario
     setting = setting_for(scenario, job.regime, job.mode)
-    solution = solve(build(scenario, setting), context.options, prices=job.prices)
+    built = build(scenario, setting)
+    solution = solve(built, context.options, prices=job.prices)
     if not solution.status.has_plan:
         return Run(solution.status, solution.message, members=setting.members)
     capability: dict[str, float] = defaultdict(float)
     shortfall: dict[str, float] = defaultdict(float)
-    members = set(setting.members)
-    for target in scenario.targets:
-        if target.country in members:
-            got = solution.deliver.get((target.country, target.commodity), 0.0)
-            capability[target.country] += got
-            shortfall[target.country] += max(0.0, target.amount - got)
+    length = {span.period: span.length for span in built.horizon.periods}
+    for (country, commodity, period), amount in built.targets.items():
+        got = solution.deliver.get((country, commodity, period), 0.0)
+        # per year times the period's length, as planner run's totals
+        capability[country] += length[period] * got
+        shortfall[country] += length[period] * max(0.0, amount - got)
     return Run(
         solution.status,
         solution.message,
         objective=solution.objective,
-        cost=sum(solution.spend.get(c, 0.0) for c in setting.countries),
+        cost=sum(solution.country_spend.get(c, 0.0) for c in setting.countries),
         capability=sum(capability.values()),
         shortfall=sum(shortfall.values()),
         members=setting.members,
@@ -332,7 +334,7 @@ def _output(scenario: Scenario, solution: Solution) -> dict[tuple[str, str], flo
     for line in scenario.recipe:
         if line.role is Role.OUTPUT:
             outputs[line.process].append((line.commodity, line.amount))
-    for (country, process), value in solution.act.items():
+    for (country, process, *_), value in solution.act.items():
         for commodity, amount in outputs[process]:
             made[(country, commodity)] += amount * value
     return {key: value for key, value in made.items() if value > USED}
