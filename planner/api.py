@@ -13,7 +13,6 @@ unusable input and never writes a file.
 
 from __future__ import annotations
 
-import importlib
 import platform
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from planner.analysis import sweep as sweeps
+from planner.analysis.batch import ProgressCallback, connect
 from planner.analysis.compare import TIMESTAMP, Comparison, penalty_sensitivity
 from planner.analysis.sharing import METHODS, SharingResult
 from planner.analysis.sharing import share as share_costs
@@ -187,7 +187,7 @@ def sweep(
     scheduler_file: str | Path | None = None,
     store: str | Path | None = None,
     retry_failed: bool = False,
-    progress: sweeps.Progress | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SweepResult:
     """Solve every draw of the scenario's Uncertain sheet in all three regimes.
 
@@ -195,7 +195,8 @@ def sweep(
     each run is then looked up in the store and solved only when it is not there (a failed
     run again only with ``retry_failed``). Every outcome is committed to the store as it
     arrives, so an interrupted sweep (Ctrl-C raises ``KeyboardInterrupt`` after the store
-    has every finished run) resumes where it stopped.
+    has every finished run: :class:`~planner.analysis.batch.BatchInterrupted`) resumes where
+    it stopped. The runs go through the batch engine (:func:`planner.analysis.sweep.solve_runs`).
 
     Args:
         source: a workbook path, a loaded workbook or a validated scenario.
@@ -203,12 +204,15 @@ def sweep(
         modes: which modes to solve (default both).
         options: time limit and MIP gap for HiGHS (workers solve with one thread each).
         workers: local processes; ignored with a scheduler.
-        scheduler: a Dask scheduler's address (``tcp://host:8786``).
-        scheduler_file: a Dask scheduler file (as ``dask-scheduler --scheduler-file``
+        scheduler: a Dask scheduler's address (``tcp://host:8786``); Dask is reached
+            through :func:`planner.analysis.batch.connect`, as by share and stress.
+        scheduler_file: a Dask scheduler file (as ``dask scheduler --scheduler-file``
             writes, and HPC job scripts share).
         store: the SQLite store to resume from and write to; None keeps runs in memory.
         retry_failed: solve again the runs the store holds as failed.
-        progress: called as ``progress(done, total)`` after each run solved.
+        progress: called with a :class:`~planner.analysis.batch.Progress` (runs solved
+            now, failed, to solve now, time left) as runs finish
+            (:class:`~planner.analysis.batch.ProgressReporter` draws it).
 
     Raises:
         InputError: unusable input, a store of another design or seed, or no scheduler.
@@ -243,16 +247,18 @@ def sweep(
             row = {"draw": item.draw, "mode": item.mode.value, "regime": item.regime.value}
             results.put(keys[item], row, outcome.entry, outcome.error)
 
-        client, owned = _dask_client(scheduler, scheduler_file)
-        parallel = client is not None or workers > 1
+        client, owned = connect(scheduler, scheduler_file=scheduler_file)
+        # a Dask client offers a concurrent.futures executor (as for stress)
+        executor: Any = None if client is None else client.get_executor()
+        parallel = executor is not None or workers > 1
         run = sweeps.SweepRun(
             scenario,
             draws,
             SolveOptions(options.time_limit, options.gap, 1) if parallel else options,
         )
         try:
-            sweeps.run_batch(
-                run, todo, workers=workers, client=client, on_result=keep, progress=progress
+            sweeps.solve_runs(
+                run, todo, workers=workers, executor=executor, on_result=keep, progress=progress
             )
         finally:
             if owned is not None:
@@ -273,31 +279,6 @@ def sweep(
     return sweeps.summarise(
         scenario, draws, wanted, finished, requested=len(items), provenance=provenance
     )
-
-
-def _dask_client(address: str | None, file: str | Path | None) -> tuple[Any, Any]:
-    """A Dask client for an address or a scheduler file, and the one to close (or None)."""
-    if address is None and file is None:
-        return None, None
-    if address is not None and file is not None:
-        raise InputError("give a scheduler address or a scheduler file, not both")
-    try:
-        # imported by name: Dask is an optional extra, untyped, and absent from most installs
-        distributed = importlib.import_module("distributed")
-    except ImportError as exc:
-        raise InputError(
-            "a Dask scheduler was given, but Dask is not installed; install it with "
-            "`pip install 'coalition-planner[dask]'` or drop --scheduler/--scheduler-file"
-        ) from exc
-    try:
-        if file is not None:
-            client = distributed.Client(scheduler_file=str(file), timeout="10s")
-        else:
-            client = distributed.Client(address, timeout="10s")
-    except (OSError, TimeoutError, ValueError) as exc:
-        where = f"in {file}" if file is not None else f"at {address}"
-        raise InputError(f"cannot connect to the Dask scheduler {where}: {exc}") from exc
-    return client, client
 
 
 __all__ = ["PlannerError", "load", "run", "run_one", "share", "stress", "sweep", "versions"]

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
+import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from planner.analysis import batch
 from planner.analysis.batch import (
     THREADS_ENV,
     WORKER_DIED,
@@ -22,9 +25,11 @@ from planner.analysis.batch import (
     Outcome,
     Progress,
     ProgressReporter,
+    connect,
     run_batch,
     solver_threads,
 )
+from planner.errors import InputError
 
 RAISES = 3
 """The item whose function raises."""
@@ -276,3 +281,28 @@ def test_under_dask_a_raising_item_and_a_killed_worker_fail_alone(
     result = run_batch(affine, items, POISON, executor=dask_executor, chunk_size=3)
     check_isolation(result.outcomes, items)
     assert "KilledWorker" in (result.outcomes[EXITS].error or "")
+
+
+def test_connect_reads_a_scheduler_file(
+    dask_executor: concurrent.futures.Executor, tmp_path: Path, monkeypatch: Any
+) -> None:
+    client: Any = getattr(dask_executor, "_client")
+    file = tmp_path / "scheduler.json"
+    # what `dask scheduler --scheduler-file` writes, trimmed to what a client reads
+    file.write_text(json.dumps({"type": "Scheduler", "address": client.scheduler.address}))
+    opened, owned = connect(scheduler_file=file)
+    try:
+        assert owned is opened and opened.scheduler.address == client.scheduler.address
+        assert run_batch(affine, range(5), CONTEXT, executor=opened.get_executor()).values() == (
+            expected(range(5))
+        )
+    finally:
+        owned.close()
+    with pytest.raises(InputError, match="not both"):
+        connect("tcp://localhost:8786", scheduler_file=file)
+    monkeypatch.setattr(batch, "CONNECT_SECONDS", 0.2)
+    with pytest.raises(InputError, match="scheduler file .*missing.json: it does not exist"):
+        connect(scheduler_file=tmp_path / "missing.json")
+    (tmp_path / "other.json").write_text('{"type": "Scheduler"}')
+    with pytest.raises(InputError, match="names no scheduler address"):
+        connect(scheduler_file=tmp_path / "other.json")

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import importlib
+import json
 import math
 import multiprocessing
 import os
@@ -66,6 +67,7 @@ __all__ = [
     "Progress",
     "ProgressCallback",
     "ProgressReporter",
+    "connect",
     "run_batch",
     "solver_threads",
 ]
@@ -712,22 +714,31 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
-def connect(scheduler: Any) -> tuple[Any, Any]:
-    """The executor a ``scheduler`` option names, and the Dask client to close afterwards.
+def connect(
+    scheduler: Any = None, *, scheduler_file: str | os.PathLike[str] | None = None
+) -> tuple[Any, Any]:
+    """The executor a ``--scheduler`` or ``--scheduler-file`` option names, and the Dask
+    client to close afterwards: the one way in to Dask for every command that solves many
+    runs (share, stress, sweep).
 
     Args:
         scheduler: None (a local pool), a Dask scheduler's address (``tcp://host:8786``),
             or an object with ``submit`` (an Executor or a ``distributed.Client``), used as
             it is.
+        scheduler_file: a Dask scheduler file (as ``dask scheduler --scheduler-file``
+            writes, and HPC job scripts share) instead of an address.
 
     Returns:
         ``(executor_or_client, owned)``: ``owned`` is the client opened here (close it when
         done), or None when nothing was opened.
 
     Raises:
-        InputError: an address is given but Dask is not installed or cannot connect.
+        InputError: both an address and a file are given, or Dask is not installed or
+            cannot connect.
     """
-    if scheduler is None or not isinstance(scheduler, str):
+    if scheduler is not None and scheduler_file is not None:
+        raise InputError("give a scheduler address or a scheduler file, not both")
+    if scheduler_file is None and (scheduler is None or not isinstance(scheduler, str)):
         return scheduler, None
     try:
         # imported by name: Dask is an optional extra, untyped, and absent from most installs
@@ -735,10 +746,41 @@ def connect(scheduler: Any) -> tuple[Any, Any]:
     except ImportError as exc:
         raise InputError(
             "a Dask scheduler was given, but Dask is not installed; install it with "
-            "`pip install 'distributed>=2024'` or drop --scheduler"
+            "`pip install 'coalition-planner[dask]'` or drop --scheduler/--scheduler-file"
         ) from exc
+    address = scheduler if scheduler_file is None else _address_in(os.fspath(scheduler_file))
     try:
-        client = distributed.Client(scheduler, timeout="10s")
+        client = distributed.Client(address, timeout=f"{CONNECT_SECONDS:g}s")
     except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from exc
+        raise InputError(f"cannot connect to the Dask scheduler at {address}: {exc}") from exc
     return client, client
+
+
+CONNECT_SECONDS = 10.0
+"""How long :func:`connect` waits for a scheduler (and for its scheduler file to appear)."""
+
+
+def _address_in(path: str) -> str:
+    """The scheduler address a scheduler file holds, waiting up to :data:`CONNECT_SECONDS`
+    for the file to appear (a job script may start the scheduler alongside). Dask's own
+    ``Client(scheduler_file=...)`` would wait forever for a mistyped path."""
+    deadline = time.monotonic() + CONNECT_SECONDS
+    while True:
+        try:
+            with open(path, encoding="utf-8") as file:
+                address = json.load(file)["address"]
+            if isinstance(address, str) and address:
+                return address
+            problem = "it names no scheduler address"
+        except FileNotFoundError:
+            problem = f"it does not exist (waited {CONNECT_SECONDS:g} s)"
+        except (ValueError, KeyError, TypeError):  # not yet flushed, or not a scheduler file
+            problem = "it names no scheduler address"
+        except OSError as exc:
+            raise InputError(f"cannot read the Dask scheduler file {path}: {exc}") from exc
+        if time.monotonic() >= deadline:
+            raise InputError(
+                f"cannot use the Dask scheduler file {path}: {problem}; start the scheduler "
+                f"with `dask scheduler --scheduler-file {path}`, or correct the path"
+            )
+        time.sleep(0.1)

@@ -16,6 +16,9 @@ Contract of this stage (DESIGN.md, "Sweeps and uncertainty"):
   hash of everything that determines it, so a store can tell which runs are done.
 - :class:`SweepRun` is the picklable function a worker calls: it applies a draw to the
   scenario (:func:`apply_draw`) and returns the run's contract JSON entry.
+- :func:`solve_runs` solves the runs on the batch engine (:mod:`planner.analysis.batch`),
+  the :class:`SweepRun` (and with it the scenario) sent once per worker, each outcome
+  handed to the coordinating process as it arrives so it can be stored at once.
 - :func:`summarise` turns the draws and the finished entries into a frozen
   :class:`SweepResult` of tidy tables; reports only format it.
 
@@ -28,19 +31,17 @@ from __future__ import annotations
 import concurrent.futures
 import hashlib
 import importlib
-import itertools
 import json
 import math
-import multiprocessing
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
+from planner.analysis.batch import BatchResult, Outcome, ProgressCallback, run_batch
 from planner.analysis.compare import run_entry
 from planner.errors import InputError, PlannerError
 from planner.model.build import build, setting_for
@@ -67,10 +68,11 @@ __all__ = [
     "SweepRun",
     "apply_draw",
     "make_draws",
-    "run_batch",
     "run_items",
     "run_key",
     "scenario_digest",
+    "solve_item",
+    "solve_runs",
     "summarise",
 ]
 
@@ -301,11 +303,22 @@ def _moved(apply: Apply, value: float | None, draw: float) -> float:
 def apply_draw(scenario: Scenario, plan: Plan, values: Sequence[float]) -> Scenario:
     """The scenario with one draw applied: each parameter's cells moved by its value.
 
-    A NaN value leaves the parameter's cells as they are. The result is validated anew
-    (bounds of every changed record), so a draw that breaks a rule raises.
+    A NaN value leaves the parameter's cells as they are. Every moved cell goes into one
+    new scenario, validated from scratch once (the changed records from their values, then
+    every cross-sheet rule), so no cached value of the base survives and a draw that breaks
+    a rule raises with every problem located.
+
+    Why not the edits API (:mod:`planner.scenario.edits`) one edit per parameter: each edit
+    validates the whole scenario again, and ``add`` has no edit that moves many cells by one
+    amount, so it would take one edit per cell. Measured on ``scenarios/pax_silica.xlsx``
+    (median of 5 draws of four parameters: resource costs scaled, a process's new_cost
+    scaled, a country's budget added to, the shortfall penalty set), one validation takes
+    2.8 ms a draw, the edits 10.9 ms; with ``add`` on every Resources ``available`` (104
+    cells) instead of the budget, 2.7 ms against 306 ms, about a solve's time. The results
+    are equal (``benchmarks/bench_apply_draw.py``; docs/performance.md, "Sweeps").
 
     Raises:
-        pydantic.ValidationError: a changed record breaks its schema.
+        InputError: a changed record breaks its schema or a cross-sheet rule.
     """
     changes: dict[str, dict[int, dict[str, float]]] = {}
     settings: dict[str, float] = {}
@@ -322,14 +335,12 @@ def apply_draw(scenario: Scenario, plan: Plan, values: Sequence[float]) -> Scena
                 settings[target.column] = moved
     if not changes and not settings:
         return scenario
-    fields: dict[str, Any] = {name: getattr(scenario, name) for name in Scenario.model_fields}
-    fields.update(settings)
+    fields = scenario.fields() | settings
     for name, edits in changes.items():
-        records = list(fields[name])
-        model = type(records[0])
+        records: list[Any] = list(fields[name])
         for index, columns in edits.items():
-            records[index] = model.model_validate({**records[index].model_dump(), **columns})
-        fields[name] = tuple(records)
+            records[index] = records[index].fields() | columns
+        fields[name] = records
     return Scenario.model_validate(fields)
 
 
@@ -408,12 +419,14 @@ class SweepRun:
 
     def scenario_of(self, draw: int) -> Scenario:
         """The scenario with draw ``draw`` applied."""
-        if self._last is None or self._last[0] != draw:
+        # read once: a Dask worker may run several threads on this one object
+        last = self._last
+        if last is None or last[0] != draw:
             if self._plan is None:
                 self._plan = plan_of(self.scenario)
-            edited = apply_draw(self.scenario, self._plan, self.draws.values[draw])
-            self._last = (draw, edited)
-        return self._last[1]
+            last = (draw, apply_draw(self.scenario, self._plan, self.draws.values[draw]))
+            self._last = last
+        return last[1]
 
     def __call__(self, item: RunItem) -> dict[str, Any]:
         """The run's entry, as ``planner run --json`` writes it."""
@@ -778,149 +791,60 @@ def _plain(value: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------------------
-# Running the items (until the batch engine lands: this section is the one to switch)
+# Running the items
 
 
-OnResult = Callable[[Finished], None]
-Progress = Callable[[int, int], None]
 RunFunction = Callable[[RunItem], dict[str, Any]]
 """What solves one run (a :class:`SweepRun`), picklable."""
 
 
-def _attempt(function: RunFunction, item: RunItem) -> Finished:
-    try:
-        return Finished(item, function(item))
-    except Exception as exc:  # one run's failure is its own outcome
-        return Finished(item, None, f"{type(exc).__name__}: {exc}")
+def solve_item(function: RunFunction, item: RunItem) -> dict[str, Any]:
+    """The batch engine's function: ``function`` (the context, a :class:`SweepRun` holding
+    the scenario) solves ``item``."""
+    return function(item)
 
 
-def _chunk(function: RunFunction, items: Sequence[RunItem]) -> list[Finished]:
-    return [_attempt(function, item) for item in items]
-
-
-_worker_function: RunFunction | None = None
-
-
-def _keep(function: RunFunction) -> None:
-    """A pool process's initializer: keep the function (and the scenario) once."""
-    global _worker_function
-    _worker_function = function
-
-
-def _pool_chunk(items: Sequence[RunItem]) -> list[Finished]:
-    assert _worker_function is not None
-    return _chunk(_worker_function, items)
-
-
-def run_batch(
+def solve_runs(
     function: RunFunction,
     items: Sequence[RunItem],
     *,
     workers: int = 1,
-    client: Any = None,
-    on_result: OnResult,
-    progress: Progress | None = None,
-) -> None:
-    """Solve ``items``, handing each outcome to ``on_result`` as it arrives.
+    executor: concurrent.futures.Executor | None = None,
+    on_result: Callable[[Finished], None],
+    progress: ProgressCallback | None = None,
+) -> BatchResult[dict[str, Any]]:
+    """Solve ``items`` on the batch engine, handing each outcome to ``on_result`` as it
+    arrives (in this process, so the caller can store it at once).
 
-    Items of one draw travel together, so a worker applies each draw once. A run that
-    raises is a failure with the exception's type and message; a worker that dies is
-    replaced and the runs it held are re-run one at a time, so only a run that kills its
-    worker again fails (``worker died``). Ctrl-C stops the batch: ``KeyboardInterrupt``
-    propagates after every outcome that arrived was handed over.
+    ``function`` is the engine's context: sent once to each worker. A run that raises is a
+    failure with the exception's type and message; a worker that dies fails only the run
+    that killed it (``worker died ...``); see :mod:`planner.analysis.batch`. Items travel
+    in adaptive chunks in the order given, so the runs of one draw mostly share a worker,
+    which applies the draw once (:meth:`SweepRun.scenario_of`).
 
     Args:
-        function: the run function (sent to each worker once).
+        function: the run function.
         items: the runs.
         workers: local processes (``spawn``); 1 solves in this process.
-        client: a Dask ``distributed.Client``; overrides ``workers``.
-        on_result: called with each outcome, in this process.
-        progress: called as ``progress(done, total)`` after each outcome.
+        executor: any ``concurrent.futures.Executor`` (Dask's ``Client.get_executor()``);
+            overrides ``workers``.
+        on_result: called with each outcome.
+        progress: called with a :class:`~planner.analysis.batch.Progress` as runs finish.
+
+    Raises:
+        BatchInterrupted: Ctrl-C stopped the batch, after every outcome that arrived was
+            handed over.
     """
-    done = 0
 
-    def hand_over(outcome: Finished) -> None:
-        nonlocal done
-        done += 1
-        on_result(outcome)
-        if progress is not None:
-            progress(done, len(items))
+    def hand_over(outcome: Outcome[dict[str, Any]]) -> None:
+        on_result(Finished(items[outcome.index], outcome.value, outcome.error))
 
-    chunks = [list(g) for _, g in itertools.groupby(items, key=lambda i: i.draw)]
-    if client is None and workers == 1:
-        for item in items:
-            hand_over(_attempt(function, item))
-    elif client is not None:
-        _on_dask(function, chunks, client, hand_over)
-    else:
-        _on_pool(function, chunks, workers, hand_over)
-
-
-def _on_dask(
-    function: RunFunction, chunks: list[list[RunItem]], client: Any, hand_over: OnResult
-) -> None:
-    shared = client.scatter(function, broadcast=True, hash=False)
-    executor = client.get_executor(pure=False)
-    futures = {executor.submit(_chunk, shared, chunk): chunk for chunk in chunks}
-    try:
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                outcomes = future.result()
-            except Exception as exc:  # the task itself failed (KilledWorker: a dying worker)
-                reason = f"worker died or failed: {type(exc).__name__}: {exc}"
-                outcomes = [Finished(item, None, reason) for item in futures[future]]
-            for outcome in outcomes:
-                hand_over(outcome)
-    finally:
-        for future in futures:
-            future.cancel()
-
-
-def _pool(workers: int, function: RunFunction) -> concurrent.futures.ProcessPoolExecutor:
-    # spawn, not fork: forking a process that runs solver threads can deadlock
-    return concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_keep,
-        initargs=(function,),
+    return run_batch(
+        solve_item,
+        items,
+        function,
+        workers=workers,
+        executor=executor,
+        progress=progress,
+        on_result=hand_over,
     )
-
-
-def _on_pool(
-    function: RunFunction, chunks: list[list[RunItem]], workers: int, hand_over: OnResult
-) -> None:
-    pool = _pool(workers, function)
-    broken: list[RunItem] = []
-    try:
-        futures = {pool.submit(_pool_chunk, chunk): chunk for chunk in chunks}
-        for future in concurrent.futures.as_completed(futures):
-            try:
-                outcomes = future.result()
-            except BrokenProcessPool:
-                broken += futures[future]
-                continue
-            for outcome in outcomes:
-                hand_over(outcome)
-    except KeyboardInterrupt:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
-    _one_at_a_time(function, sorted(broken, key=RunItem.order), hand_over)
-
-
-def _one_at_a_time(function: RunFunction, items: list[RunItem], hand_over: OnResult) -> None:
-    """Re-run the runs a dead worker held, each alone, so only one that kills again fails."""
-    alone: concurrent.futures.ProcessPoolExecutor | None = None
-    try:
-        for item in items:
-            alone = alone or _pool(1, function)
-            try:
-                (outcome,) = alone.submit(_pool_chunk, [item]).result()
-            except BrokenProcessPool:
-                outcome = Finished(item, None, "worker died while solving this run")
-                alone.shutdown(wait=False)
-                alone = None
-            hand_over(outcome)
-    finally:
-        if alone is not None:
-            alone.shutdown(wait=False, cancel_futures=True)

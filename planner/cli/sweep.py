@@ -1,10 +1,11 @@
 """The command ``planner sweep``: every draw of the Uncertain sheet, in all three regimes.
 
 It only chains the stages: load the workbook, :func:`planner.sweep` with a progress bar (with
-the time left), print the summary, write the workbook report and (optionally) the JSON
-summary. Ctrl-C stops the sweep; every finished run is already in the store, and the same
-command resumes. Exit codes are the main CLI's: 2 unusable input (or a store of another
-sweep), 3 some run failed (listed in the report's Failures sheet), 130 interrupted.
+the time left: :class:`~planner.analysis.batch.ProgressReporter`, as share and stress), print
+the summary, write the workbook report and (optionally) the JSON summary. Ctrl-C stops the
+sweep; every finished run is already in the store, and the same command resumes. Exit codes
+are the main CLI's: 2 unusable input (or a store of another sweep), 3 some run failed
+(listed in the report's Failures sheet), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import click
 
+from planner.analysis.batch import ProgressReporter
 from planner.analysis.sweep import SweepResult
 from planner.cli.options import (
     Outputs,
@@ -26,28 +28,6 @@ from planner.cli.options import (
 )
 from planner.errors import NoPlanError
 from planner.scenario.sheets import DESIGNS
-
-
-class _Bar:
-    """A ``progress(done, total)`` callback drawing a click progress bar with the time left."""
-
-    def __init__(self) -> None:
-        self._bar: Any = None
-        self._done = 0
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._bar is None:
-            self._bar = click.progressbar(
-                length=total, label="solving runs", file=sys.stderr, show_pos=True, show_eta=True
-            )
-            self._bar.__enter__()
-        self._bar.update(done - self._done)
-        self._done = done
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-            self._bar = None
 
 
 @click.command("sweep")
@@ -96,7 +76,7 @@ def sweep(**options: Any) -> None:
     outputs = Outputs.choose(scenario, options["output"], options["json_path"], "sweep")
     loaded = load(scenario, limits=limits)
     print_warnings(loaded.warnings, limit=3, source=scenario)
-    bar = _Bar()
+    bar = ProgressReporter("runs solved")
     store = options["store"]
     try:
         result = run_sweep(
