@@ -286,7 +286,7 @@ def test_under_dask_a_raising_item_and_a_killed_worker_fail_alone(
 def test_connect_reads_a_scheduler_file(
     dask_executor: concurrent.futures.Executor, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    client: Any = getattr(dask_executor, "_client")
+    client: Any = dask_executor._client  # type: ignore[attr-defined]
     file = tmp_path / "scheduler.json"
     # what `dask scheduler --scheduler-file` writes, trimmed to what a client reads
     file.write_text(json.dumps({"type": "Scheduler", "address": client.scheduler.address}))
@@ -301,7 +301,7 @@ def test_connect_reads_a_scheduler_file(
     with pytest.raises(InputError, match="not both"):
         connect("tcp://localhost:8786", scheduler_file=file)
     monkeypatch.setattr(batch, "CONNECT_SECONDS", 0.2)
-    with pytest.raises(InputError, match="scheduler file .*missing.json: it does not exist"):
+    with pytest.raises(InputError, match=r"scheduler file .*missing\.json: it does not exist"):
         connect(scheduler_file=tmp_path / "missing.json")
     (tmp_path / "other.json").write_text('{"type": "Scheduler"}')
     with pytest.raises(InputError, match="names no scheduler address"):
