@@ -335,6 +335,12 @@ FAMILY: Final[Mapping[tuple[str, str], Family]] = {
     ("Stresses", "factor"): Family.TIME,
     ("Stresses", "rank"): Family.TIME,
     ("Stresses", "probability"): Family.TIME,
+    ("Learning", "reference"): Family.QUANTITY,
+    ("Experience", "initial"): Family.QUANTITY,
+    ("Learning", "progress_ratio"): Family.TIME,
+    ("Learning", "spillover"): Family.TIME,
+    ("Learning", "steps_per_doubling"): Family.TIME,
+    ("Learning", "max_doublings"): Family.TIME,
 }
 """Every number column of the workbook, by ``(sheet, column)``, and its family."""
 

@@ -64,6 +64,18 @@ EXAMPLES: dict[str, dict[str, str]] = {
     "Resources": {"period": "2030"},
     "Targets": {"period": "2030"},
     "Links": {"period": "2030"},
+    "Learning": {
+        "process": "fab",
+        "progress_ratio": "0.8",
+        "reference": "100",
+        "driver": "builds",
+        "applies_to": "new_cost",
+        "pool": "regime",
+        "spillover": "0.1",
+        "steps_per_doubling": "2",
+        "max_doublings": "6",
+    },
+    "Experience": {"country": "USA", "process": "fab", "initial": "60"},
 }
 """An example value per column of the version-2 sheets and columns, shown in the header's
 note and, for each sheet, as one example row on the Read me sheet (never on the sheet
@@ -257,6 +269,8 @@ def _number(column: Column) -> DataValidation:
     kind = "whole" if column.whole else "decimal"
     if column.minimum is None:  # years: any number a spreadsheet holds
         operator, low, high = "between", f"{-_ANY_NUMBER:g}", f"{_ANY_NUMBER:g}"
+    elif column.maximum is not None:  # a strict minimum of 0 is checked by the planner
+        operator, low, high = "between", f"{column.minimum:g}", f"{column.maximum:g}"
     else:
         operator = "greaterThan" if column.strict else "greaterThanOrEqual"
         low, high = f"{column.minimum:g}", None
@@ -315,6 +329,10 @@ _WORKFLOW = (
     "period of one year), budgets per period, and technology generations. A `period` "
     "column on Resources, Capacity, Targets and Links limits a row to one period; its blank "
     "cells take the values of the row with the same key and a blank period.",
+    "Learning and Experience (optional): processes whose cost falls by a progress ratio "
+    "per doubling of experience, who learns together (pool), and the experience each country "
+    "starts with. Every country that can run a learning process needs some initial "
+    "experience (its own, or by spillover).",
     "Run `planner validate FILE`: it lists every problem at once, with sheet, row and "
     "column. Fix them and repeat until it says the scenario is valid.",
     "Run `planner run FILE` to solve every regime and mode and write the report.",

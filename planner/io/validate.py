@@ -200,6 +200,8 @@ def _parse_number(column: Column, value: CellValue) -> float:
 def _check_bound(column: Column, number: float) -> None:
     if column.whole and not number.is_integer():
         raise _CellError(f"{number:g} is not a whole number; type {column.rule}")
+    if column.maximum is not None and number > column.maximum:
+        raise _CellError(f"{number:g} is too large; type {column.rule}")
     bound = column.minimum
     if bound is None:
         return

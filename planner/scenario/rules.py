@@ -19,6 +19,7 @@ parse says nothing: that cell's own problem is already reported.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
@@ -646,6 +647,60 @@ _STRESS_RULES: Final[Mapping[str, Callable[[Row, _Index, _StressFacts], Iterator
 }
 
 
+def _experience(tables: Tables, index: _Index) -> Iterator[Problem]:
+    """Every country that can run a learning process starts with experience of it.
+
+    A pool's initial experience is ``E0 = spillover x (all initial) + (1 - spillover) x
+    (initial inside)``, which grows with the pool; so when each country that holds a
+    Capacity row of the process has ``E0 > 0`` alone, every pool of every model has
+    (DESIGN.md, "Learning"; docs/model.md, "Learning"). The problem is put at the country's
+    Experience row when it has one, else at its first Capacity row of the process.
+    """
+    rules = {
+        p: row
+        for row in tables.get("Learning", ())
+        if (p := row.text("process")) is not None and "spillover" in row.values
+    }
+    initial: dict[tuple[str, str], float] = defaultdict(float)
+    at: dict[tuple[str, str], Row] = {}
+    for row in tables.get("Experience", ()):
+        country, process, amount = row.text("country"), row.text("process"), row.number("initial")
+        if country is None or process is None or amount is None:
+            return  # a broken cell: reported already, and E0 is unknown
+        at.setdefault((country, process), row)
+        initial[(country, process)] += amount
+    total: dict[str, float] = defaultdict(float)
+    for (_, learnt), amount in initial.items():
+        total[learnt] += amount
+    seen: set[tuple[str, str]] = set()
+    for row in tables.get("Capacity", ()):
+        country, process = row.text("country"), row.text("process")
+        if country is None or process is None or process not in rules:
+            continue
+        if (country, process) in seen:
+            continue
+        seen.add((country, process))
+        rule = rules[process]
+        spillover = float(rule.values["spillover"] or 0.0)
+        own = initial[(country, process)]
+        if own + spillover * (total[process] - own) > 0:
+            continue
+        fix = f"add an Experience row for `{country}` and `{process}` with initial > 0"
+        if (country, process) in at:
+            place, column, fix = at[(country, process)], "initial", "make initial > 0"
+        else:
+            place, column = row, "process"
+        where = f" (Learning row {rule.row})" if rule.row is not None else ""
+        yield place.problem(
+            column,
+            f"`{country}` can run `{process}`, which learns{where}, but starts with no "
+            f"experience of it, so its experience curve has nowhere to start (national "
+            f"stacks and pools of one country learn alone); {fix} (experience before the "
+            "horizon, in the units of the driver), or give the Learning row a spillover "
+            "above 0 from countries that have some",
+        )
+
+
 _RULES: tuple[Callable[[Tables, _Index], Iterator[Problem]], ...] = (
     _unique_keys,
     _ids_differing_in_case,
@@ -660,4 +715,5 @@ _RULES: tuple[Callable[[Tables, _Index], Iterator[Problem]], ...] = (
     _windows,
     _outside_sources,
     _stresses,
+    _experience,
 )

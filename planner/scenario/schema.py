@@ -253,6 +253,63 @@ class Budget(_Frozen):
     budget: NonNegative
 
 
+class Driver(StrEnum):
+    """What counts as experience of a learning process (DESIGN.md, "Learning")."""
+
+    BUILDS = "builds"
+    """New capacity started."""
+    OUTPUT = "output"
+    """Activity times the period's length."""
+
+
+class LearningCost(StrEnum):
+    """The Capacity cost that a learning process's experience multiplies."""
+
+    NEW_COST = "new_cost"
+    """The money per unit of new capacity of builds started in the period."""
+    COST = "cost"
+    """The money per unit of activity in the period."""
+
+
+class Pool(StrEnum):
+    """Who learns together (DESIGN.md, "Learning")."""
+
+    REGIME = "regime"
+    """Each member alone in national, the coalition model's countries together, every
+    country in open."""
+    COUNTRY = "country"
+    """Each country alone in every regime."""
+
+
+Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
+"""A finite number from 0 to 1."""
+
+
+class Learning(_Frozen):
+    """A row of the Learning sheet: the experience curve of one process."""
+
+    process: Identifier
+    progress_ratio: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    """The cost factor per doubling of experience; 1 is no learning."""
+    reference: Positive
+    """The experience at which the Capacity costs hold."""
+    driver: Driver = Driver.BUILDS
+    applies_to: LearningCost = LearningCost.NEW_COST
+    pool: Pool = Pool.REGIME
+    spillover: Share = 0.0
+    """The share of the initial experience of countries outside a pool that it starts with."""
+    steps_per_doubling: Annotated[int, Field(ge=1)] = 1
+    max_doublings: Positive = 6.0
+
+
+class Experience(_Frozen):
+    """A row of the Experience sheet: a country's experience of a process before the horizon."""
+
+    country: Identifier
+    process: Identifier
+    initial: NonNegative = 0.0
+
+
 class Generation(_Frozen):
     """A row of the Generations sheet."""
 
@@ -498,6 +555,8 @@ class Scenario(_Frozen):
     """Links removed or capped in every regime (stress tests; see :class:`LinkLimit`)."""
     uncertain: tuple[Uncertain, ...] = ()
     sampling: Sampling = Sampling()
+    learning: tuple[Learning, ...] = ()
+    experience: tuple[Experience, ...] = ()
 
     @model_validator(mode="wrap")
     @classmethod
@@ -556,10 +615,17 @@ class Scenario(_Frozen):
         """Ids of the tradable commodities, in sheet order."""
         return tuple(k.commodity for k in self.commodities if k.tradable)
 
+    @cached_property
+    def learning_by_process(self) -> dict[str, Learning]:
+        """Learning rows keyed by process."""
+        return {row.process: row for row in self.learning}
+
     @property
     def has_build_decisions(self) -> bool:
-        """True when any Capacity row makes the model a MILP."""
-        return any(row.needs_build_decision for row in self.capacity)
+        """True when any Capacity row makes the model a MILP, or learning does (over more
+        than one period: in the first the multiplier is known)."""
+        learns = bool(self.learning) and len(self.periods) > 1
+        return learns or any(row.needs_build_decision for row in self.capacity)
 
     @property
     def horizon(self) -> Horizon:
@@ -606,6 +672,8 @@ RECORD_MODELS: Final[Mapping[str, tuple[str, type[BaseModel]]]] = {
     "Generations": ("generations", Generation),
     "Stresses": ("stresses", Stress),
     "Uncertain": ("uncertain", Uncertain),
+    "Learning": ("learning", Learning),
+    "Experience": ("experience", Experience),
 }
 """Each record sheet's :class:`~planner.scenario.schema.Scenario` field and row model."""
 

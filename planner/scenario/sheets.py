@@ -41,7 +41,7 @@ class Cell(StrEnum):
     YESNO = "yes/no"
     """yes/no, true/false, y/n or 1/0."""
     NUMBER = "number"
-    """A finite number, with a lower bound given by :attr:`Column.minimum`."""
+    """A finite number, with bounds given by :attr:`Column.minimum` and :attr:`Column.maximum`."""
     CHOICE = "choice"
     """One of :attr:`Column.choices`."""
 
@@ -97,6 +97,8 @@ class Column:
     minimum: float | None = None
     strict: bool = False
     """With :attr:`minimum`, the bound is exclusive (> rather than >=)."""
+    maximum: float | None = None
+    """An inclusive upper bound (progress ratios and spillovers are at most 1)."""
     choices: tuple[str, ...] = ()
     wildcard: bool = False
     """Whether :data:`ANY_COMMODITY` is accepted besides the ids the column refers to."""
@@ -109,7 +111,8 @@ class Column:
         noun = "a whole number" if self.whole else "a number"
         if self.cell is Cell.NUMBER and self.minimum is not None:
             sign = ">" if self.strict else ">="
-            return f"{noun} {sign} {self.minimum:g}"
+            top = "" if self.maximum is None else f" and <= {self.maximum:g}"
+            return f"{noun} {sign} {self.minimum:g}{top}"
         if self.cell is Cell.NUMBER:
             return noun
         if self.cell is Cell.YESNO:
@@ -759,6 +762,108 @@ SHEETS: tuple[Sheet, ...] = (
             Column("value", Cell.TEXT, "Setting value."),
         ),
         key=("key",),
+        required=False,
+    ),
+    Sheet(
+        "Learning",
+        "Optional: processes whose cost falls with experience, one row per learning process "
+        "(an experience curve; the model becomes a MILP).",
+        (
+            Column("process", Cell.PROCESS, "A process that learns."),
+            Column(
+                "progress_ratio",
+                Cell.NUMBER,
+                "Cost factor per doubling of experience (0.8: 20% cheaper per doubling; 1: no "
+                "learning).",
+                minimum=0,
+                strict=True,
+                maximum=1,
+            ),
+            Column(
+                "reference",
+                Cell.NUMBER,
+                "Experience at which the Capacity costs hold (new capacity started, or activity "
+                "times years, per the driver).",
+                unit="experience",
+                minimum=0,
+                strict=True,
+            ),
+            Column(
+                "driver",
+                Cell.CHOICE,
+                "builds: experience is new capacity started; output: activity times period length.",
+                required=False,
+                default="builds",
+                choices=("builds", "output"),
+            ),
+            Column(
+                "applies_to",
+                Cell.CHOICE,
+                "The cost that learns: new_cost of builds, or cost of activity.",
+                required=False,
+                default="new_cost",
+                choices=("new_cost", "cost"),
+            ),
+            Column(
+                "pool",
+                Cell.CHOICE,
+                "Who learns together: regime (each member alone in national stacks, the "
+                "coalition's countries together, every country in the open world) or country "
+                "(each country alone in every regime).",
+                required=False,
+                default="regime",
+                choices=("regime", "country"),
+            ),
+            Column(
+                "spillover",
+                Cell.NUMBER,
+                "Share of the initial experience of countries outside a pool that the pool "
+                "starts with (0 to 1).",
+                required=False,
+                default=0.0,
+                minimum=0,
+                maximum=1,
+            ),
+            Column(
+                "steps_per_doubling",
+                Cell.NUMBER,
+                "Cost steps per doubling of experience (more steps: a smoother curve, more "
+                "binaries).",
+                required=False,
+                default=1.0,
+                minimum=1,
+                whole=True,
+            ),
+            Column(
+                "max_doublings",
+                Cell.NUMBER,
+                "Doublings of the reference after which the cost falls no further.",
+                required=False,
+                default=6.0,
+                minimum=0,
+                strict=True,
+            ),
+        ),
+        key=("process",),
+        required=False,
+    ),
+    Sheet(
+        "Experience",
+        "Optional: experience of a learning process that a country has before the horizon.",
+        (
+            Column("country", Cell.COUNTRY, "Country."),
+            Column("process", Cell.PROCESS, "A process of the Learning sheet."),
+            Column(
+                "initial",
+                Cell.NUMBER,
+                "Experience before the horizon, in the units of the process's driver.",
+                required=False,
+                default=0.0,
+                unit="experience",
+                minimum=0,
+            ),
+        ),
+        key=("country", "process"),
         required=False,
     ),
 )
