@@ -23,6 +23,7 @@ from typing import Any
 from planner.analysis import sweep as sweeps
 from planner.analysis.batch import ProgressCallback, connect
 from planner.analysis.compare import TIMESTAMP, Comparison, penalty_sensitivity
+from planner.analysis.learning import loop_figures, with_pool
 from planner.analysis.sharing import METHODS, SharingResult
 from planner.analysis.sharing import share as share_costs
 from planner.analysis.stress import StressResult
@@ -36,7 +37,7 @@ from planner.model.build import build, setting_for
 from planner.model.results import RUN_ORDER, RunResult, tabulate
 from planner.model.solve import SolveOptions, highs_version, solve
 from planner.scenario import uncertain
-from planner.scenario.schema import Design, Mode, Regime, Scenario
+from planner.scenario.schema import Design, Mode, Pool, Regime, Scenario
 
 
 def run_one(
@@ -66,6 +67,7 @@ def run(
     regimes: Iterable[Regime | str] = tuple(Regime),
     options: SolveOptions | None = None,
     sensitivity_runs: bool = True,
+    learning_pool: Pool | str | None = None,
 ) -> Comparison:
     """Solve a scenario in every mode and regime asked for and compare the results.
 
@@ -77,6 +79,10 @@ def run(
         sensitivity_runs: when min_cost national and coalition are run, also re-solve
             them at half and twice the shortfall penalty
             (:attr:`~planner.analysis.compare.Comparison.sensitivity`; four more solves).
+        learning_pool: solve as if every Learning row had this pool. With ``country``
+            (every country learns alone) the coalition is also solved with the shared loop
+            (``regime``), and :attr:`Comparison.loop` holds the coalition's gain with and
+            without it.
 
     Returns:
         The comparison, with every table as a DataFrame.
@@ -88,20 +94,32 @@ def run(
         scenario, sha256, path = loaded, "", ""
     wanted = {(Mode(m), Regime(r)) for m in modes for r in regimes}
     started = datetime.now(UTC)
-    runs = {key: run_one(scenario, key[0], key[1], options) for key in RUN_ORDER if key in wanted}
+    pool = None if learning_pool is None else Pool(learning_pool)
+    solved = scenario if pool is None else with_pool(scenario, pool)
+    runs = {key: run_one(solved, key[0], key[1], options) for key in RUN_ORDER if key in wanted}
     sensitivity = None
     if sensitivity_runs and {(Mode.MIN_COST, r) for r in _COMPARED} <= wanted:
         sensitivity = penalty_sensitivity(
-            scenario, lambda s, mode, regime: run_one(s, mode, regime, options)
+            solved, lambda s, mode, regime: run_one(s, mode, regime, options)
         )
+    loop = None
+    if pool is Pool.COUNTRY and scenario.learning:
+        together = with_pool(scenario, Pool.REGIME)
+        shared = {
+            mode: run_one(together, mode, Regime.COALITION, options)
+            for mode in Mode
+            if (mode, Regime.COALITION) in wanted
+        }
+        loop = loop_figures(runs, shared)
     return Comparison(
-        scenario,
+        solved,
         runs,
         sha256=sha256,
         source=path,
         solver=versions(),
         ran_at=started.strftime(TIMESTAMP),
         sensitivity=sensitivity,
+        loop=loop,
     )
 
 

@@ -36,6 +36,8 @@ class Comparison:
         ran_at: when the runs were solved (UTC, :data:`TIMESTAMP`).
         sensitivity: the min_cost saving re-solved at other shortfall penalties
             (:func:`penalty_sensitivity`); None when it was not computed.
+        loop: with ``--learning-pool country``, the coalition's gain with and without the
+            shared learning loop (:func:`planner.analysis.learning.loop_figures`).
     """
 
     scenario: Scenario
@@ -45,6 +47,7 @@ class Comparison:
     solver: dict[str, str] = field(default_factory=dict)
     ran_at: str = ""
     sensitivity: pd.DataFrame | None = None
+    loop: pd.DataFrame | None = None
 
     def run(self, mode: Mode, regime: Regime) -> RunResult:
         """The run for ``mode`` and ``regime``."""
@@ -440,7 +443,12 @@ class Comparison:
             run = self.runs.get(key)
             if run is None:
                 continue
-            runs.append(run_entry(run))
+            entry = run_entry(run)
+            if self.scenario.learning:  # the key appears only for a learning scenario
+                countries = entry.pop("countries")
+                entry["learning"] = _learning_entries(run)
+                entry["countries"] = countries
+            runs.append(entry)
         headline = []
         for row in self.headline.to_dict(orient="records"):
             entry = {k: _plain(v) for k, v in row.items()}
@@ -455,7 +463,7 @@ class Comparison:
                     for lag in self.lags.to_dict("records")
                 ]
             headline.append(entry)
-        return {
+        document = {
             "scenario": self.scenario.name,
             "currency": self.scenario.currency,
             "sha256": self.sha256,
@@ -473,6 +481,11 @@ class Comparison:
                 ]
             ),
         }
+        if self.loop is not None:
+            document["learning_loop"] = [
+                {k: _plain(v) for k, v in row.items()} for row in self.loop.to_dict("records")
+            ]
+        return document
 
 
 PENALTY_FACTORS = (0.5, 2.0)
@@ -547,6 +560,22 @@ _MISSED = 1e-6
 
 _CONFIRMED = 1e-6
 """A one-sided price at or below this is no improvement (round-off of the re-solves)."""
+
+
+def _learning_entries(run: RunResult) -> list[dict[str, Any]]:
+    """The run's ``learning`` entries: process, pool (its countries), period, experience,
+    segment and multiplier (DESIGN.md, "Learning")."""
+    return [
+        {
+            "process": str(row["process"]),
+            "pool": list(row["pool"]),
+            "period": str(row["period"]),
+            "experience": float(row["experience"]),
+            "segment": int(row["segment"]),
+            "multiplier": float(row["multiplier"]),
+        }
+        for row in run.learning.to_dict("records")
+    ]
 
 
 def _per_year(run: RunResult, country: str, spans: Any) -> list[float]:

@@ -35,6 +35,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.analysis.compare import TIMESTAMP, Comparison
+from planner.analysis.learning import multiplier_curves
 from planner.errors import OutputError
 from planner.io.files import atomic_write
 from planner.io.xlsx import (
@@ -62,7 +63,8 @@ SHEETS = (
     "Prices",
     "Provenance",
 )
-"""The report's sheets, in workbook order."""
+"""The report's sheets, in workbook order; a scenario with a Learning sheet also gets the
+report's Learning sheet, before Prices."""
 
 PERIOD_SHEETS = ("Periods", "Lags", "Outside supply")
 """Sheets added after Prices when the scenario has several periods (Version 2): figures
@@ -242,6 +244,8 @@ def build_workbook(comparison: Comparison, *, written_at: datetime | None = None
     for title in ("Production", "Trade", "Resources"):
         frame = _periodic(comparison, comparison.tables(title.lower()))
         _table_sheet(workbook.create_sheet(title), frame, _column_notes(title, currency))
+    if comparison.scenario.learning:
+        _learning_sheet(workbook.create_sheet("Learning"), comparison)
     _prices_sheet(workbook.create_sheet("Prices"), comparison)
     if len(comparison.scenario.horizon.periods) > 1:
         _periods_sheet(workbook.create_sheet("Periods"), comparison)
@@ -771,8 +775,11 @@ _PRICE_NOTES = (
     "(both measured by re-solving: columns more and less); any value between them is a "
     "valid price, and the reading gives that range. Only prices whose more is above zero "
     "count as bottlenecks.",
-    "Where the scenario has build decisions (fixed costs or a minimum new build), prices "
-    "come from the plan with those yes/no decisions held at their optimum.",
+    "Where the scenario has build decisions (fixed costs or a minimum new build) or learning "
+    "(the steps of an experience curve), prices come from the LP with every such yes/no "
+    "decision, builds and the curve's step of each pool and period, held at its optimum. "
+    "The value of learning itself is not a price: `planner run --learning-pool country` "
+    "reports it as the difference of two re-solves (Learning sheet).",
     "A price holds only for a small change; larger changes may move the plan elsewhere.",
 )
 
@@ -928,6 +935,82 @@ def _provenance_sheet(sheet: Worksheet, comparison: Comparison, when: datetime) 
 # --- Shared ------------------------------------------------------------------------------
 
 
+# --- Learning ----------------------------------------------------------------------------
+
+
+def _learning_sheet(sheet: Worksheet, comparison: Comparison) -> None:
+    """Per run, learning process, pool and period: experience, segment and multiplier; a
+    line chart per process of the min_cost multiplier over time by regime; and, after
+    ``--learning-pool country``, the coalition's gain with and without the shared loop."""
+    frame = comparison.tables("learning")
+    shown = frame.assign(pool=[", ".join(pool) for pool in frame["pool"]])
+    _table_sheet(sheet, shown, _column_notes("Learning", comparison.scenario.currency))
+    column = len(shown.columns) + 2
+    mode = Mode.MIN_COST if Mode.MIN_COST in comparison.modes else Mode.MAX_CAPABILITY
+    top = 1
+    for process in dict.fromkeys(frame["process"]):
+        curves = multiplier_curves(frame, mode, str(process))
+        top = _curve_chart(
+            sheet, curves, f"Cost multiplier of {process}, {mode.value}", top, column
+        )
+    if comparison.loop is not None:
+        _loop_block(sheet, comparison, top, column)
+
+
+def _curve_chart(sheet: Worksheet, curves: pd.DataFrame, title: str, top: int, left: int) -> int:
+    """The curves' table at (top, left) and a line chart of them beside it; the next free row."""
+    headers = [str(c) for c in curves.columns]
+    _header_cells_at(sheet, top, left, headers)
+    for n, record in enumerate(curves.itertuples(index=False), start=top + 1):
+        for m, value in enumerate(record):
+            write_value(
+                sheet.cell(row=n, column=left + m), _plain(value), NUMBER if m > 1 else None
+            )
+    last = top + len(curves)
+    chart = LineChart()
+    chart.title = title
+    chart.y_axis.title = "multiplier of the learning cost"
+    chart.x_axis.title = "year"
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    data = Reference(
+        sheet, min_col=left + 2, max_col=left + len(headers) - 1, min_row=top, max_row=last
+    )
+    chart.add_data(data, titles_from_data=True)
+    chart.set_categories(Reference(sheet, min_col=left + 1, min_row=top + 1, max_row=last))
+    chart.width, chart.height = 14, 7
+    sheet.add_chart(chart, f"{get_column_letter(left + len(headers) + 1)}{top}")
+    return max(last, top + 14) + 2
+
+
+def _header_cells_at(sheet: Worksheet, row: int, left: int, headers: Sequence[str]) -> None:
+    for column, header in enumerate(headers, start=left):
+        cell = sheet.cell(row=row, column=column)
+        write_text(cell, header)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+
+
+def _loop_block(sheet: Worksheet, comparison: Comparison, top: int, left: int) -> None:
+    """The coalition's gain with and without the shared learning loop."""
+    cell = sheet.cell(row=top, column=left)
+    write_text(
+        cell,
+        "Every country learned alone in the runs above (--learning-pool country); the "
+        "coalition was also solved with the shared loop. Gains are differences of re-solved "
+        "optima (min_cost: saving, with the shortfall penalty; max_capability: extra "
+        "capability), not prices.",
+    )
+    cell.font = _HEADING_FONT
+    loop = comparison.loop
+    assert loop is not None
+    headers = [str(c) for c in loop.columns]
+    _header_cells_at(sheet, top + 1, left, headers)
+    for n, record in enumerate(loop.itertuples(index=False), start=top + 2):
+        for m, value in enumerate(record):
+            write_value(sheet.cell(row=n, column=left + m), _plain(value), NUMBER if m else None)
+
+
 def _plain(value: Any) -> Any:
     """A value openpyxl writes as intended: numpy scalars to Python, NaN and NA to None,
     booleans to ``yes``/``no``."""
@@ -1023,6 +1106,18 @@ def _column_notes(sheet: str, currency: str) -> dict[str, str]:
             "weight": "Value of one unit in max_capability.",
             "stopped_by": "The binding limits with the highest shadow prices that could have "
             "served this target: what would have to give for more to be delivered.",
+        },
+        "Learning": {
+            "process": "A process of the Learning sheet.",
+            "pool": "The countries that learn together in this run.",
+            "period": "The period; experience is at its start.",
+            "year": "The period's start year.",
+            "experience": "The pool's experience at the period's start: initial (with "
+            "spillover) plus what it built (driver builds) or ran times years (output) before.",
+            "segment": "k: the step of the experience curve holding the experience (breakpoint "
+            "reference x 2^(k/steps_per_doubling)).",
+            "multiplier": "progress_ratio^(k/steps_per_doubling): the factor on the learning "
+            "cost in this period (1: the Capacity cost).",
         },
         "Provenance": {
             "objective": "What the run optimised (blank when it found no plan).",

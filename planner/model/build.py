@@ -26,6 +26,7 @@ from typing import Any
 import pulp
 
 from planner.model.families import PriceFamily, VariableFamily
+from planner.model.learning import LearningHandles, PartKey, add_learning
 from planner.model.links import LinkKey, TradeLink, coalition_countries, regime_links
 from planner.scenario.horizon import Horizon, Span, rows_in
 from planner.scenario.schema import (
@@ -202,6 +203,9 @@ class BuiltModel:
     capacity: dict[Key, pulp.LpConstraint] = field(default_factory=dict)
     budget: dict[Key, pulp.LpConstraint] = field(default_factory=dict)
     spend: dict[tuple[str, str], list[SpendTerm]] = field(default_factory=dict)
+    learn: dict[PartKey, pulp.LpVariable] = field(default_factory=dict)
+    """The part of each learning cost's variable in each segment (:mod:`planner.model.learning`)."""
+    learning: LearningHandles = field(default_factory=LearningHandles)
     cost: pulp.LpAffineExpression | None = None
     """The discounted cost without the penalty: the objective of max_capability's second
     stage, and min_cost's objective less its penalty term."""
@@ -235,8 +239,12 @@ class BuiltModel:
 
     @property
     def is_mip(self) -> bool:
-        """True when the model has build decisions."""
-        return bool(self.build)
+        """True when the model has build decisions or learning segments to choose."""
+        return bool(self.build) or bool(self.learning.segment)
+
+    def binaries(self) -> list[pulp.LpVariable]:
+        """Every binary of the model: build decisions and learning segments."""
+        return [*self.build.values(), *self.learning.segment.values()]
 
 
 _ROW_FAMILIES = (PriceFamily.BALANCE, PriceFamily.CAPACITY, PriceFamily.BUDGET)
@@ -265,6 +273,7 @@ def build(scenario: Scenario, setting: Setting) -> BuiltModel:
     _add_capacity_limits(model, capacity)
     _add_build_logic(model, capacity)
     _add_balances(model)
+    add_learning(model, capacity)
     _add_objective(model)
     return model
 

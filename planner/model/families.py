@@ -47,6 +47,8 @@ class Dim(StrEnum):
     IMPORTER = "importer"
     GROUP = "group"
     """A budget group: ``pooled``, or a member under national stacks."""
+    SEGMENT = "segment"
+    """A step k of a learning process's experience curve (:mod:`planner.model.learning`)."""
     PERIOD = "period"
     """A period of the horizon (for builds, the period they start in); always last."""
 
@@ -103,6 +105,7 @@ class VariableFamily(_Family):
     WIMP = "wimp"
     BACK = "back"
     DELIVER = "deliver"
+    LEARN = "learn"
 
     @property
     def dims(self) -> tuple[Dim, ...]:
@@ -197,6 +200,10 @@ _VARIABLES: dict[VariableFamily, _Variable] = {
     ),
     VariableFamily.DELIVER: _Variable(
         (Dim.COUNTRY, Dim.COMMODITY, Dim.PERIOD), "units delivered against a target"
+    ),
+    VariableFamily.LEARN: _Variable(
+        (Dim.COUNTRY, Dim.PROCESS, Dim.SEGMENT, Dim.PERIOD),
+        "the part of a learning cost's variable (new or act) in one segment of its curve",
     ),
 }
 """Each variable family's dimensions, in order, and what a unit of it is."""

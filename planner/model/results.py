@@ -8,7 +8,7 @@ several runs live in :class:`~planner.analysis.compare.Comparison`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -62,6 +62,7 @@ TABLE_COLUMNS: dict[str, list[str]] = {
     ],
     "resources": ["country", "commodity", "used", "available", "unit_cost", "cost", "period"],
     "outside": ["country", "commodity", "source", "quantity", "unit_cost", "cost", "period"],
+    "learning": ["process", "pool", "period", "year", "experience", "segment", "multiplier"],
     "prices": [
         "family",
         "country",
@@ -141,6 +142,10 @@ class RunResult:
     penalty: float | None = None
     """In min_cost, the discounted shortfall penalty paid, ``sum_t w_t x penalty x
     shortfall in t`` (the objective less the discounted cost); None otherwise."""
+    learning: pd.DataFrame = field(default_factory=lambda: table_frame("learning", []))
+    """Per learning process, pool (the tuple of its countries) and period: the experience
+    at the period's start, the segment k holding it and its multiplier ``m_k``
+    (DESIGN.md, "Learning"); empty without a plan or a Learning sheet."""
 
     @property
     def has_plan(self) -> bool:
@@ -215,7 +220,26 @@ def tabulate(scenario: Scenario, setting: Setting, solution: Solution) -> RunRes
         units("world"),
         units("backstop"),
         _penalty(scenario, setting, deliveries) if planned else None,
+        _learning(scenario, solution) if planned else table_frame("learning", []),
     )
+
+
+def _learning(scenario: Scenario, solution: Solution) -> pd.DataFrame:
+    """One row per learning process, pool and period of the plan."""
+    year = {s.period: s.year for s in scenario.horizon.periods}
+    rows = [
+        {
+            "process": state.process,
+            "pool": state.pool,
+            "period": state.period,
+            "year": year[state.period],
+            "experience": state.experience,
+            "segment": state.segment,
+            "multiplier": state.multiplier,
+        }
+        for state in solution.learning
+    ]
+    return table_frame("learning", rows)
 
 
 def _penalty(scenario: Scenario, setting: Setting, deliveries: pd.DataFrame) -> float | None:
@@ -495,6 +519,12 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
     def suffix(period: str) -> str:
         return f" (period {period})" if several else ""
 
+    fixed = (
+        ", with the plan's build decisions and learning steps held fixed"
+        if prices.fixed_binaries and scenario.learning
+        else ""
+    )
+
     rows = []
     for family in PriceFamily:  # the enum's order is the table's
         for key, value in prices.of(family).items():
@@ -527,7 +557,7 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
                     "value": value,
                     "binding": binding or family is PriceFamily.TARGET,
                     "may_not_be_unique": not unique,
-                    "reading": reading[0].upper() + reading[1:] + suffix(period),
+                    "reading": reading[0].upper() + reading[1:] + suffix(period) + fixed,
                     "more": value if sides is None else sides[0],
                     "less": value if sides is None else _finite(sides[1]),
                     "family_id": family,

@@ -34,6 +34,7 @@ import pulp
 
 from planner.model.build import BuiltModel
 from planner.model.families import Key, PriceFamily, VariableFamily
+from planner.model.learning import LearningState, PartKey, SegmentKey
 from planner.scenario.schema import Mode
 
 _TOLERANCE = 1e-7
@@ -173,6 +174,10 @@ class Solution:
     wimp: dict[Key, float] = field(default_factory=dict)
     back: dict[Key, float] = field(default_factory=dict)
     deliver: dict[Key, float] = field(default_factory=dict)
+    learn: dict[PartKey, float] = field(default_factory=dict)
+    segment: dict[SegmentKey, float] = field(default_factory=dict)
+    learning: list[LearningState] = field(default_factory=list)
+    """Per learning process, pool and period: experience, segment and multiplier."""
     spend: dict[tuple[str, str], float] = field(default_factory=dict)
     """Per (country, period), undiscounted (``S[c,t]``); ``objective`` is the discounted one."""
     prices: Prices = field(default_factory=Prices)
@@ -445,7 +450,7 @@ def _solve_min_cost(model: BuiltModel, options: SolveOptions, want_prices: bool)
     values = _values(model)
     prices, seconds = Prices(), 0.0
     if want_prices:
-        prices, seconds = _prices(model, options, values["build"], lambda: None)
+        prices, seconds = _prices(model, options, _binaries(model, values), lambda: None)
     objective = model.problem.objective
     assert objective is not None
     return Solution(
@@ -497,7 +502,7 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions, want_prices:
         problem.setObjective(capability)
 
     if want_prices and model.is_mip:
-        prices, extra = _prices(model, options, values["build"], first_stage)
+        prices, extra = _prices(model, options, _binaries(model, values), first_stage)
         seconds += extra
     return Solution(
         status,
@@ -511,25 +516,31 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions, want_prices:
 
 
 def _prices(
-    model: BuiltModel, options: SolveOptions, builds: dict[Key, float], prepare: Any
+    model: BuiltModel, options: SolveOptions, builds: list[float], prepare: Any
 ) -> tuple[Prices, float]:
     """Shadow prices of the solved model; for a MILP, from the LP with binaries fixed.
 
-    ``builds`` are the plan's build decisions; ``prepare`` turns the problem into the one
-    whose prices are wanted (it is called only for a MILP, whose LP must be re-solved).
+    ``builds`` are the plan's binaries (build decisions and learning segments) in
+    :meth:`~planner.model.build.BuiltModel.binaries` order; ``prepare`` turns the problem
+    into the one whose prices are wanted (it is called only for a MILP, whose LP must be re-solved).
     """
     if not model.is_mip:
         return _read_prices(model), 0.0
-    for key, var in model.build.items():
-        var.lowBound = builds[key]
-        var.upBound = builds[key]
+    for var, value in zip(model.binaries(), builds, strict=True):
+        var.lowBound = value
+        var.upBound = value
     prepare()
     outcome = _run(model, options, mip=False)
     prices = _read_prices(model, fixed_binaries=True) if outcome.status.has_plan else Prices()
-    for var in model.build.values():
+    for var in model.binaries():
         var.lowBound = 0
         var.upBound = 1
     return prices, outcome.seconds
+
+
+def _binaries(model: BuiltModel, values: dict[str, Any]) -> list[float]:
+    """The plan's binaries in :meth:`~planner.model.build.BuiltModel.binaries` order."""
+    return [*values["build"].values(), *values["segment"].values()]
 
 
 def _values(model: BuiltModel) -> dict[str, Any]:
@@ -540,6 +551,8 @@ def _values(model: BuiltModel) -> dict[str, Any]:
         family.value: read(model.variables(family)) for family in VariableFamily
     }
     values["build"] = {key: float(round(value)) for key, value in values["build"].items()}
+    values["segment"] = {key: float(round(v)) for key, v in read(model.learning.segment).items()}
+    values["learning"] = [pool.state(values) for pool in model.learning.pools]
     values["spend"] = {
         where: sum(values[family.value][key] * money for family, key, money, _ in terms)
         for where, terms in model.spend.items()

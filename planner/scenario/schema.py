@@ -615,9 +615,9 @@ class Scenario(_Frozen):
         """Ids of the tradable commodities, in sheet order."""
         return tuple(k.commodity for k in self.commodities if k.tradable)
 
-    @cached_property
+    @property
     def learning_by_process(self) -> dict[str, Learning]:
-        """Learning rows keyed by process."""
+        """Learning rows keyed by process (not cached: a copy with other rows is common)."""
         return {row.process: row for row in self.learning}
 
     @property
