@@ -46,6 +46,9 @@ from planner.scenario.schema import Mode, Regime, Scenario  # noqa: E402
 OPTIONS = SolveOptions()
 """The planner's solve options (``--gap``, ``--time-limit``)."""
 
+NOTES: list[str] = []
+"""How each planner solve ended, when not optimal (printed after its row)."""
+
 
 def scenario(countries: int, periods: int, *, learning: bool = True) -> Scenario:
     """The benchmark's scenario (see the module docstring)."""
@@ -130,8 +133,11 @@ def planner_solve(world: Scenario, regime: Regime, *, cuts: bool = True) -> floa
             model.problem.get_constraint_by_name(name).changeRHS(1e30)
     solution = solve(model, OPTIONS)
     assert solution.objective is not None, solution.status
-    if solution.status.value != "optimal":
-        print(f"  ({solution.status.value}, gap {solution.gap})", end="")
+    NOTES.append(
+        ""
+        if solution.status.value == "optimal"
+        else f"  {solution.status.value}, gap {solution.gap:.2g}"
+    )
     return solution.objective
 
 
@@ -201,7 +207,7 @@ def main() -> None:
     ]
     for label, job in rows:
         seconds, value = timed(job, args.repeat)
-        print(f"{label:45s} {seconds:8.2f} s   objective {value:,.4f}")
+        print(f"{label:45s} {seconds:8.2f} s   objective {value:,.4f}{NOTES[-1]}")
     jobs = [(args.countries, args.periods, m, args.gap) for m in range(args.countries)]
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
