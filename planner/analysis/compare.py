@@ -443,12 +443,12 @@ class Comparison:
             run = self.runs.get(key)
             if run is None:
                 continue
-            entry = run_entry(run)
+            one = run_entry(run)
             if self.scenario.learning:  # the key appears only for a learning scenario
-                countries = entry.pop("countries")
-                entry["learning"] = _learning_entries(run)
-                entry["countries"] = countries
-            runs.append(entry)
+                countries = one.pop("countries")
+                one["learning"] = _learning_entries(run)
+                one["countries"] = countries
+            runs.append(one)
         headline = []
         for row in self.headline.to_dict(orient="records"):
             entry = {k: _plain(v) for k, v in row.items()}

@@ -282,7 +282,7 @@ class Pool(StrEnum):
 
 
 Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-"""A finite number from 0 to 1."""
+"""A finite number from 0 to 1: a share left, a spillover, a probability."""
 
 
 class Learning(_Frozen):
@@ -315,10 +315,6 @@ class Generation(_Frozen):
 
     generation: Identifier
     frontier_year: Year
-
-
-Share = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
-"""A finite number from 0 to 1: a share left, a probability."""
 
 
 class Action(StrEnum):
