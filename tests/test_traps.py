@@ -79,6 +79,6 @@ def test_validate_refuses_an_annotated_copy_in_a_missing_folder_before_reading(
 
 def test_an_unknown_table_name_lists_the_tables() -> None:
     result = planner.run(TUTORIAL, modes=["min_cost"], regimes=["coalition"])
-    tables = r"bogus.*deliveries, outside, periods, prices, production"
+    tables = r"bogus.*countries, deliveries, learning, outside, periods, prices, production"
     with pytest.raises(ValueError, match=tables):
         result.tables("bogus")
