@@ -429,11 +429,15 @@ class SweepRun:
         return last[1]
 
     def __call__(self, item: RunItem) -> dict[str, Any]:
-        """The run's entry, as ``planner run --json`` writes it."""
+        """The run's entry, as ``planner run --json`` writes it.
+
+        Solved without shadow prices: the entry holds none, and pricing every binding limit
+        on both sides (re-solves) would cost more than the run itself.
+        """
         scenario = self.scenario_of(item.draw)
         setting = setting_for(scenario, item.regime, item.mode)
-        result = tabulate(scenario, setting, solve(build(scenario, setting), self.options))
-        return run_entry(result)
+        solution = solve(build(scenario, setting), self.options, prices=False)
+        return run_entry(tabulate(scenario, setting, solution))
 
 
 # ----------------------------------------------------------------------------------------
