@@ -188,3 +188,26 @@ def test_national_stacks_that_deliver_nothing_are_warned_about() -> None:
     assert any(c.startswith("All of the saving is shortfall penalty avoided") for c in caveats)
     # The tutorial's national stacks deliver: no such warning there.
     assert not any("deliver no capability" in c for c in planner.run(TUTORIAL).caveats)
+
+
+def test_the_parts_of_a_discounted_saving_add_up() -> None:
+    """Two one-year periods at a discount rate of 0.1: the objective is discounted, so the
+    undiscounted spend difference is no part of the saving. The sentence, the terminal and
+    the report split the saving into the penalty avoided and ``saving_without_penalty``
+    (discounted cost), which add up to it, and name the second part as discounted."""
+    scenario = planner.load(TUTORIAL).scenario
+    two = planner.with_rows(
+        scenario, "Periods", {"period": "2030", "year": 2030}, {"period": "2031", "year": 2031}
+    )
+    comparison = planner.run(planner.with_setting(two, "discount_rate", 0.1))
+    assert not comparison.spend_is_cost
+    head = comparison.headline.set_index("mode").loc["min_cost"]
+    assert head["saving_without_penalty"] + head["penalty_saving"] == pytest.approx(head["saving"])
+    assert head["spend_saving"] != pytest.approx(head["saving_without_penalty"])
+    saving = next(s for s in comparison.answer if s.startswith("The coalition saves"))
+    assert money(abs(head["saving_without_penalty"])) in saving
+    assert "discounted cost" in saving
+    from planner.cli.main import format_comparison
+
+    text = format_comparison(comparison)
+    assert f"discounted cost {money(head['saving_without_penalty'])}" in text

@@ -208,7 +208,7 @@ def test_summary_shows_the_comparisons_figures(book: Any, comparison: Comparison
         Mode.MIN_COST: {
             "saving": "Coalition saving against national stacks (USD bn)",
             "saving_fraction": "Coalition saving against national stacks (%)",
-            "spend_saving": "  of which spend (USD bn)",
+            "saving_without_penalty": "  of which spend (USD bn)",
             "penalty_saving": "  of which shortfall penalty avoided (USD bn)",
             "saving_half_penalty": f"Saving at half the penalty, {penalty / 2:,.4g} per unit "
             "(USD bn)",

@@ -152,6 +152,19 @@ class Comparison:
             rows.append(row)
         return pd.DataFrame(rows, columns=_HEADLINE_COLUMNS)
 
+    @property
+    def spend_is_cost(self) -> bool:
+        """Whether the objective's money part is the spend itself: one period of length 1, no
+        discounting and no salvage. Otherwise the saving splits into the penalty avoided and
+        ``saving_without_penalty`` (discounted cost, salvage credited), not the spend."""
+        horizon = self.scenario.horizon
+        one_year = len(horizon.periods) == 1 and horizon.periods[0].length == 1
+        return (
+            one_year
+            and horizon.rate == 0
+            and all(row.lifetime is None for row in self.scenario.capacity)
+        )
+
     def _sensitive_saving(self, factor: float) -> float | None:
         table = self.sensitivity
         if table is None or table.empty:
@@ -798,7 +811,9 @@ class _Words:
         return [str(c) for c in made]
 
     def _saving(self, head: dict[str, Any]) -> str:
-        saving, spend, avoided = head["saving"], head["spend_saving"], head["penalty_saving"]
+        saving, avoided = head["saving"], head["penalty_saving"]
+        spend = head["saving_without_penalty"]
+        spent = "spent" if self.c.spend_is_cost else "spent (discounted cost, salvage credited)"
         fraction = head["saving_fraction"]
         share = "" if fraction is None or pd.isna(fraction) else f" ({fraction:.0%})"
         if saving < 0:
@@ -809,10 +824,10 @@ class _Words:
             text = f"The coalition saves {_num(saving)} {self.money}{share} against national stacks"
         if spend < 0:
             text += (
-                f": {_num(avoided)} of shortfall penalty avoided, less {_num(-spend)} more spent"
+                f": {_num(avoided)} of shortfall penalty avoided, less {_num(-spend)} more {spent}"
             )
         else:
-            text += f": {_num(avoided)} of shortfall penalty avoided and {_num(spend)} less spent"
+            text += f": {_num(avoided)} of shortfall penalty avoided and {_num(spend)} less {spent}"
         half, double = head["saving_half_penalty"], head["saving_double_penalty"]
         if half is not None and not pd.isna(half) and double is not None and not pd.isna(double):
             text += (

@@ -197,12 +197,14 @@ def format_comparison(comparison: Comparison, *, periods: bool = False) -> str:
             f"{comparison.scenario.horizon.end - 1}; --periods shows each period)",
             "",
         ]
+    money_part = "spend" if comparison.spend_is_cost else "discounted cost"
     for row in comparison.headline.to_dict("records"):
         if row["mode"] == Mode.MIN_COST.value:
             lines.append(
                 f"min_cost: the coalition costs {_num(row['saving'])} {currency} less than "
-                f"national stacks ({_pct(row['saving_fraction'])}; spend "
-                f"{_num(row['spend_saving'])}, penalty avoided {_num(row['penalty_saving'])}); "
+                f"national stacks ({_pct(row['saving_fraction'])}; {money_part} "
+                f"{_num(row['saving_without_penalty'])}, penalty avoided "
+                f"{_num(row['penalty_saving'])}); "
                 f"price of trust {_num(row['price_of_trust_cost'])} {currency}"
             )
             if _known(row["saving_half_penalty"]) and _known(row["saving_double_penalty"]):

@@ -397,11 +397,19 @@ def _headline_figures(mode: Mode, comparison: Comparison) -> tuple[_Figure, ...]
             "The saving as a share of the national stacks' objective.",
         ),
         _Figure(
-            "spend_saving",
+            "saving_without_penalty",
             f"  of which spend ({currency})",
             MONEY,
             "National stacks' spend minus the coalition's spend (negative: the coalition "
             "spends more, to deliver more).",
+        )
+        if comparison.spend_is_cost
+        else _Figure(
+            "saving_without_penalty",
+            f"  of which discounted cost ({currency})",
+            MONEY,
+            "The saving less the penalty avoided: national stacks' discounted cost (salvage "
+            "credited) minus the coalition's. Undiscounted spend is on the Periods sheet.",
         ),
         _Figure(
             "penalty_saving",
