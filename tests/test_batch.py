@@ -10,6 +10,7 @@ import concurrent.futures
 import io
 import json
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,42 @@ def test_the_pool_is_recreated_and_used_again_after_a_worker_died() -> None:
         check_isolation(first.outcomes, range(10))
         again = engine.map(range(20, 40))
     assert again.values() == expected(range(20, 40))
+
+
+def test_a_worker_dying_while_work_is_handed_over_loses_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race CI once hit: the pool breaks between two hand-overs, so handing over the
+    next chunk raises ``BrokenProcessPool`` at once. Here every hand-over after the poison
+    item waits until the pool is broken, so the race happens on every run: the chunk that
+    was being handed over is put back, the chunks in flight are re-run, and every item
+    still gets its own outcome."""
+    pools: list[concurrent.futures.ProcessPoolExecutor] = []
+    submitted: list[list[int]] = []
+    local_pool = BatchEngine._local_pool
+
+    def watched(self: BatchEngine[Any, Any, Any]) -> Any:
+        pool = local_pool(self)
+        if not pools or pools[-1] is not pool:
+            pools.append(pool)
+            plain_submit = pool.submit
+
+            def submit(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+                if pool is pools[0] and any(EXITS in items for items in submitted):
+                    deadline = time.monotonic() + 30
+                    while not pool._broken and time.monotonic() < deadline:  # type: ignore[attr-defined]
+                        time.sleep(0.01)
+                submitted.append(list(args[1]))
+                return plain_submit(fn, *args, **kwargs)
+
+            pool.submit = submit  # type: ignore[method-assign]
+        return pool
+
+    monkeypatch.setattr(BatchEngine, "_local_pool", watched)
+    items = range(20)
+    result = run_batch(affine, items, POISON, workers=2, chunk_size=1)
+    check_isolation(result.outcomes, items)
+    assert len(pools) >= 2, "the broken pool was replaced"
 
 
 def test_workers_are_asked_for_one_solver_thread(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -407,7 +407,17 @@ class BatchEngine[C, T, R]:
             while queue or in_flight:
                 while queue and len(in_flight) < window:
                     chunk = [queue.popleft() for _ in range(min(len(queue), self._size(queue)))]
-                    in_flight[self._submit(chunk)] = chunk
+                    try:
+                        in_flight[self._submit(chunk)] = chunk
+                    except BrokenProcessPool:
+                        # a worker died while this chunk was being handed over: the chunk
+                        # never ran, so it goes back; the chunks in flight fail below
+                        queue.extendleft(reversed(chunk))
+                        if not in_flight:
+                            self._drop_pool()
+                        break
+                if not in_flight:
+                    continue
                 finished, _ = concurrent.futures.wait(
                     in_flight, return_when=concurrent.futures.FIRST_COMPLETED
                 )
