@@ -13,6 +13,7 @@ unusable input and never writes a file.
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -272,7 +273,7 @@ def sweep(
         run = sweeps.SweepRun(
             scenario,
             draws,
-            SolveOptions(options.time_limit, options.gap, 1) if parallel else options,
+            dataclasses.replace(options, threads=1) if parallel else options,
         )
         try:
             sweeps.solve_runs(

@@ -296,7 +296,8 @@ def owen_allocation(
     members = scenario.members
     grand = frozenset(members)
     built = cost.built(members)
-    solution = solve(built, cost.options)
+    # every price a share is made of is checked by re-solving, however many there are
+    solution = solve(built, dataclasses.replace(cost.options, price_checks=None))
     if solution.status is not Status.OPTIMAL or solution.objective is None:
         error = f"no optimal plan (status {solution.status.value})"
         raise CoalitionError([CoalitionFailure(grand, error)])

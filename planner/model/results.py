@@ -505,6 +505,8 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
     a valid shadow price; its reading states that range and both sides. ``more`` and
     ``less`` are the two sides (both ``value`` where the price was not measured, being
     unique): the improvement from one more unit, and the improvement lost by one less.
+    A binding price left unmeasured because the run's price checks ran out
+    (:attr:`Prices.unchecked`) is flagged too, and its reading says it was not checked.
     """
     if setting.regime is Regime.NATIONAL:
         whose = "national stacks'"
@@ -548,6 +550,12 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
                 verb = effect.format(whose=whose, value=value, currency=scenario.currency)
             else:
                 verb = "change nothing"
+            checked = prices.checked(family, key)
+            if not checked:
+                verb += (
+                    " (not checked by re-solving: the run's price checks ran out, and the LP"
+                    " is degenerate, so this price may not be unique)"
+                )
             reading = f"{text} would {verb}"
             rows.append(
                 {
@@ -556,7 +564,7 @@ def _prices(scenario: Scenario, setting: Setting, prices: Prices) -> pd.DataFram
                     "item": item,
                     "value": value,
                     "binding": binding or family is PriceFamily.TARGET,
-                    "may_not_be_unique": not unique,
+                    "may_not_be_unique": not unique or not checked,
                     "reading": reading[0].upper() + reading[1:] + suffix(period) + fixed,
                     "more": value if sides is None else sides[0],
                     "less": value if sides is None else _finite(sides[1]),

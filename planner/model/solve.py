@@ -90,11 +90,17 @@ class SolveOptions:
             HiGHS's own (1e-4), which would let a plan 0.01% dearer than the optimum pass as
             optimal; raise it to trade precision for speed on large MILPs.
         threads: HiGHS threads; None for HiGHS's default.
+        price_checks: the most bounds re-solved per run to measure the two one-sided
+            derivatives of binding prices where HiGHS's ranging cannot say (each re-solve
+            takes milliseconds, and a large degenerate LP has thousands of binding prices).
+            The largest prices are checked first; a binding price left unchecked is
+            reported as one that may not be unique. None checks every one.
     """
 
     time_limit: float | None = None
     gap: float = 1e-7
     threads: int | None = None
+    price_checks: int | None = 400
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,9 @@ class Prices:
     the cost of one more unit, and what one less saves); ``less`` is infinite where one
     unit less leaves no feasible plan. A price not listed is unique (its constraint is
     slack, or it was not measured)."""
+    unchecked: frozenset[tuple[PriceFamily, Key]] = frozenset()
+    """Binding prices of a degenerate LP that were not measured because the run's
+    :attr:`SolveOptions.price_checks` ran out: they may not be unique."""
 
     def one_sided(self, family: PriceFamily, key: str | Key) -> tuple[float, float] | None:
         """``(more, less)`` of a binding price, or None when it was not measured."""
@@ -142,6 +151,11 @@ class Prices:
         """True unless the two one-sided derivatives were measured and differ."""
         sides = self.one_sided(family, key)
         return sides is None or _same(*sides)
+
+    def checked(self, family: PriceFamily, key: str | Key) -> bool:
+        """False for a binding price of a degenerate LP left unmeasured (it may not be
+        unique); True otherwise."""
+        return (family, (key,) if isinstance(key, str) else key) not in self.unchecked
 
     def of(self, family: PriceFamily) -> dict[Any, float]:
         """The prices of one family, by key."""
@@ -472,7 +486,9 @@ def _solve_max_capability(model: BuiltModel, options: SolveOptions, want_prices:
         return Solution(first.status, first.message, solve_time=first.seconds)
     best = _expression_value(capability)
     values = _values(model)
-    prices = _read_prices(model) if want_prices and not model.is_mip else Prices()
+    prices = (
+        _read_prices(model, options.price_checks) if want_prices and not model.is_mip else Prices()
+    )
     hold = problem.addConstraint(capability >= best, "hold_capability")
     problem.sense = pulp.LpMinimize
     problem.setObjective(model.cost)
@@ -525,13 +541,17 @@ def _prices(
     into the one whose prices are wanted (it is called only for a MILP, whose LP must be re-solved).
     """
     if not model.is_mip:
-        return _read_prices(model), 0.0
+        return _read_prices(model, options.price_checks), 0.0
     for var, value in zip(model.binaries(), builds, strict=True):
         var.lowBound = value
         var.upBound = value
     prepare()
     outcome = _run(model, options, mip=False)
-    prices = _read_prices(model, fixed_binaries=True) if outcome.status.has_plan else Prices()
+    prices = (
+        _read_prices(model, options.price_checks, fixed_binaries=True)
+        if outcome.status.has_plan
+        else Prices()
+    )
     for var in model.binaries():
         var.lowBound = 0
         var.upBound = 1
@@ -572,7 +592,7 @@ def _expression_value(expr: pulp.LpAffineExpression) -> float:
     return 0.0 if value is None else float(value)
 
 
-def _read_prices(model: BuiltModel, *, fixed_binaries: bool = False) -> Prices:
+def _read_prices(model: BuiltModel, checks: int | None, *, fixed_binaries: bool = False) -> Prices:
     """Shadow prices as the objective's improvement per extra unit of each right-hand side.
 
     HiGHS's row dual ``pi`` and column dual ``dj`` are d(objective)/d(rhs or bound).
@@ -626,14 +646,44 @@ def _read_prices(model: BuiltModel, *, fixed_binaries: bool = False) -> Prices:
     if model.setting.mode is Mode.MIN_COST:
         measured |= {(PriceFamily.TARGET, key) for key in model.deliver}
     degenerate = _is_degenerate(model)
+    sides, unchecked = (
+        _measured(model, sign, measured, values, target, checks) if degenerate else ({}, set())
+    )
     return Prices(
         **{family.value: prices for family, prices in values.items()},
         target=target,
         tight=frozenset(tight),
         degenerate=degenerate,
         fixed_binaries=fixed_binaries,
-        sides=_snapped(_one_sided(model, sign, measured), values, target) if degenerate else {},
+        sides=sides,
+        unchecked=frozenset(unchecked),
     )
+
+
+def _measured(
+    model: BuiltModel,
+    sign: float,
+    measured: set[tuple[PriceFamily, Key]],
+    values: dict[PriceFamily, dict[Any, float]],
+    target: dict[Key, float],
+    checks: int | None,
+) -> tuple[dict[tuple[PriceFamily, Key], tuple[float, float]], set[tuple[PriceFamily, Key]]]:
+    """The one-sided derivatives of the binding prices, largest prices first, and the
+    prices left unchecked when ``checks`` ran out."""
+    order = sorted(measured, key=lambda item: (-_size(item, values, target), item))
+    sides, unchecked = _one_sided(model, sign, order, checks)
+    return _snapped(sides, values, target), unchecked
+
+
+def _size(
+    item: tuple[PriceFamily, Key],
+    values: dict[PriceFamily, dict[Any, float]],
+    target: dict[Key, float],
+) -> float:
+    """How large a binding price is, for checking the largest first."""
+    family, key = item
+    prices: dict[Any, float] = target if family is PriceFamily.TARGET else values[family]
+    return abs(prices.get(key[0] if family is PriceFamily.BUDGET else key, 0.0))
 
 
 def _snapped(
@@ -668,8 +718,8 @@ def _same(more: float, less: float) -> bool:
 
 
 def _one_sided(
-    model: BuiltModel, sign: float, tight: set[tuple[PriceFamily, Key]]
-) -> dict[tuple[PriceFamily, Key], tuple[float, float]]:
+    model: BuiltModel, sign: float, tight: list[tuple[PriceFamily, Key]], checks: int | None
+) -> tuple[dict[tuple[PriceFamily, Key], tuple[float, float]], set[tuple[PriceFamily, Key]]]:
     """The two one-sided derivatives of every binding price of a degenerate LP.
 
     A degenerate LP's dual need not be unique: the value function of a right-hand side b
@@ -683,21 +733,25 @@ def _one_sided(
     and ``sign`` turns objective changes into improvements. A target's sides are the
     shortfall penalty plus the objective's slope in its delivery bound. The bound is put
     back afterwards; the HiGHS model is not reused (each solve builds its own).
+
+    At most ``checks`` re-solves are made (None: no limit), on the prices in the order
+    given; the binding prices that would need a re-solve after that are returned unchecked.
     """
     highs: Any = getattr(model.problem, "solverModel", None)
     if highs is None:
-        return {}
+        return {}, set(tight)
     core = model.problem._model
     column = {vid: j for j, vid in enumerate(core.used_variable_ids())}
     row = {r.id(): i for i, r in enumerate(core.list_constraints())}
     lp = highs.getLp()
     base = highs.getInfo().objective_function_value
-    _, ranging = highs.getRanging()
-    if not ranging.valid:
-        ranging = None
+    _, highs_ranging = highs.getRanging()
+    ranging = _Ranging.read(highs_ranging) if highs_ranging.valid else None
     penalty = model.scenario.shortfall_penalty
     sides: dict[tuple[PriceFamily, Key], tuple[float, float]] = {}
-    for family, key in sorted(tight):
+    unchecked: set[tuple[PriceFamily, Key]] = set()
+    left = math.inf if checks is None else checks
+    for family, key in tight:
         place = _bound_of(model, family, key, row, column)
         if place is None:
             continue
@@ -710,9 +764,17 @@ def _one_sided(
         bound = upper if direction > 0 else lower
         step = _STEP * max(1.0, abs(bound))
         slopes: list[float | None] = []
-        for move in (step, -step):
+        known_sides = [
+            _ranged(ranging, kind, index, direction * move > 0, bound, base, step)
+            for move in (step, -step)
+        ]
+        needed = sum(side is None for side in known_sides)
+        if needed > left:
+            unchecked.add((family, key))
+            continue
+        left -= needed
+        for move, known in zip((step, -step), known_sides, strict=True):
             change = direction * move  # how the bound itself moves
-            known = _ranged(ranging, kind, index, change > 0, bound, base, step)
             if known is not None:
                 slopes.append(known * direction)
                 continue
@@ -730,11 +792,41 @@ def _one_sided(
             sides[(family, key)] = (_clean(penalty + up), _side(penalty + down))
         else:
             sides[(family, key)] = (_clean(sign * up), _side(sign * down))
-    return sides
+    return sides, unchecked
+
+
+@dataclass(frozen=True)
+class _Ranging:
+    """HiGHS's bound ranging as plain lists: ``(value, objective)`` per side, for rows and
+    columns. Reading highspy's vectors element by element copies the whole vector each
+    time, so they are copied once."""
+
+    row_up: tuple[list[float], list[float]]
+    row_down: tuple[list[float], list[float]]
+    col_up: tuple[list[float], list[float]]
+    col_down: tuple[list[float], list[float]]
+
+    @classmethod
+    def read(cls, ranging: Any) -> _Ranging:
+        def pair(side: Any) -> tuple[list[float], list[float]]:
+            return list(side.value_), list(side.objective_)
+
+        return cls(
+            pair(ranging.row_bound_up),
+            pair(ranging.row_bound_dn),
+            pair(ranging.col_bound_up),
+            pair(ranging.col_bound_dn),
+        )
 
 
 def _ranged(
-    ranging: Any, kind: str, index: int, up: bool, bound: float, base: float, step: float
+    ranging: _Ranging | None,
+    kind: str,
+    index: int,
+    up: bool,
+    bound: float,
+    base: float,
+    step: float,
 ) -> float | None:
     """The objective's slope per unit rise of a bound on one side, from HiGHS's ranging:
     ``(z' - z) / (b' - b)``, where the basis stays optimal from ``b`` to ``b'`` (so the
@@ -743,10 +835,10 @@ def _ranged(
     if ranging is None:
         return None
     if kind == "row":
-        side = ranging.row_bound_up if up else ranging.row_bound_dn
+        values, objectives = ranging.row_up if up else ranging.row_down
     else:
-        side = ranging.col_bound_up if up else ranging.col_bound_dn
-    reach, objective = side.value_[index], side.objective_[index]
+        values, objectives = ranging.col_up if up else ranging.col_down
+    reach, objective = values[index], objectives[index]
     if not (math.isfinite(reach) and math.isfinite(objective)) or abs(reach - bound) < step:
         return None
     return float((objective - base) / (reach - bound))
