@@ -200,3 +200,30 @@ def test_run_prints_a_few_warnings_in_full_and_the_command_that_lists_them_all(
     assert "(1 on Scratch 2, 1 on Scratch 3, 1 on Scratch 4, 1 on Targets)" in warnings[2]
     assert "and 4 more" in warnings[2] and f"`planner validate {scenario}`" in warnings[2]
     assert "Sources" not in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "checks"),
+    [((), 400), (("--price-checks", "0"), 0), (("--all-price-checks",), None)],
+)
+def test_run_passes_the_price_check_budget_to_the_solver(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], checks: int | None
+) -> None:
+    """``--price-checks N`` caps the re-solves that check prices (what the cap does is
+    tested in test_prices.py); ``--all-price-checks`` lifts it."""
+    import importlib
+
+    cli = importlib.import_module("planner.cli.main")
+
+    seen = []
+    real = cli.run_scenario
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs["options"])
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cli, "run_scenario", spy)
+    report = tmp_path / "r.xlsx"
+    result = CliRunner().invoke(main, ["run", str(TUTORIAL), "-o", str(report), *flags])
+    assert result.exit_code == 0, result.output
+    assert [o.price_checks for o in seen] == [checks]  # type: ignore[attr-defined]

@@ -121,6 +121,19 @@ def validate(scenario: Path, annotate: Path | None, **limits: Any) -> None:
     help="Relative MIP gap at which HiGHS may stop (only models with build decisions).",
 )
 @click.option(
+    "--price-checks",
+    type=click.IntRange(min=0),
+    default=SolveOptions.price_checks,
+    show_default=True,
+    help="Most re-solves per run that check whether a binding shadow price is unique "
+    "(largest prices first); the prices left unchecked are flagged as maybe not unique.",
+)
+@click.option(
+    "--all-price-checks",
+    is_flag=True,
+    help="Check every binding shadow price, however many re-solves it takes.",
+)
+@click.option(
     "--periods",
     "show_periods",
     is_flag=True,
@@ -143,6 +156,8 @@ def run(
     mode: str,
     time_limit: float | None,
     gap: float,
+    price_checks: int,
+    all_price_checks: bool,
     show_periods: bool,
     learning_pool: str | None,
     **limits: Any,
@@ -157,7 +172,11 @@ def run(
     comparison = run_scenario(
         loaded,
         modes=modes,
-        options=SolveOptions(time_limit=time_limit, gap=gap),
+        options=SolveOptions(
+            time_limit=time_limit,
+            gap=gap,
+            price_checks=None if all_price_checks else price_checks,
+        ),
         learning_pool=learning_pool,
     )
     outputs.write(
