@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import run
+from pytest import approx
 from workbooks import MINIMAL_SCENARIO, minimal_scenario_tables, set_cell, write_workbook
 
 from planner.analysis.checks import FAMILY, check
 from planner.errors import Problem
 from planner.io.reader import read_workbook
 from planner.io.validate import locate, validate
-from planner.scenario.schema import Scenario
+from planner.scenario.schema import Mode, Regime, Scenario
 from planner.scenario.sheets import SCENARIO_KEYS, SHEETS, Cell
 
 Where = tuple[str, int | None, str]
@@ -192,6 +194,129 @@ def test_a_cycle_with_nothing_to_start_it_is_explained(make_scenario: Any) -> No
 def test_a_target_with_no_amount_and_no_weight_is_ignored(make_scenario: Any) -> None:
     scenario = stack(make_scenario, targets={("B", "cap"): {"amount": 0, "weight": 0}})
     assert check(scenario) == ()
+
+
+# --- backstops and the world market ---------------------------------------------------------
+
+
+def outside(make_scenario: Any, scope: str = "all", **chip: Any) -> Scenario:
+    """:func:`stack` with these Commodities fields on chip and ``national_scope`` = scope."""
+    commodities = {**COMMODITIES, "chip": {**COMMODITIES["chip"], **chip}}
+    scenario = stack(make_scenario, commodities=commodities)
+    return Scenario.model_validate({**scenario.model_dump(), "national_scope": scope})
+
+
+ALONE = "`B` cannot make any `cap` on its own"
+
+
+@pytest.mark.parametrize(
+    ("scope", "chip", "warns"),
+    [
+        # a backstop is a source of chips in every country and regime
+        ("all", {"backstop_cost": 5}, False),
+        ("declared", {"backstop_cost": 5}, False),
+        ("all", {"backstop_cost": 5, "sovereign": True}, False),
+        # the world market opens to national stacks only when declared, and never for a
+        # sovereign commodity
+        ("declared", {"world_price": 2}, False),
+        ("all", {"world_price": 2}, True),
+        ("declared", {"world_price": 2, "sovereign": True}, True),
+        # neither: B must make chips, and cannot
+        ("all", {}, True),
+        ("declared", {}, True),
+        ("declared", {"sovereign": True}, True),
+    ],
+)
+def test_a_backstop_or_an_open_world_market_is_not_lacking(
+    make_scenario: Any, scope: str, chip: dict[str, Any], warns: bool
+) -> None:
+    """B trains but has no fab. Where the warning says B's national stack misses its target,
+    the national min_cost solve leaves it short (chips at 2 or 5 against a penalty of
+    1000), and where it is silent B delivers its target."""
+    scenario = outside(make_scenario, scope, **chip)
+    problems = check(scenario)
+    assert (about(problems, ALONE) != []) is warns
+    if warns:
+        (problem,) = problems
+        assert "`chip` (made by `fab`, with no capacity in `B`)" in problem.message
+    else:
+        assert problems == ()
+    national = run(scenario, Regime.NATIONAL, Mode.MIN_COST)
+    assert national.deliver[("B", "cap")] == pytest.approx(0 if warns else 1)
+
+
+def test_the_coalition_reaches_a_target_through_the_world_market(make_scenario: Any) -> None:
+    """A may not ship chips to B, but the coalition may buy chips that are not sovereign
+    from the world: B only misses its target alone."""
+    scenario = stack(
+        make_scenario,
+        commodities={**COMMODITIES, "chip": {**COMMODITIES["chip"], "world_price": 2}},
+        links={("A", "B", "*"): {"allowed": False}},
+    )
+    (problem,) = check(scenario)
+    assert problem.message.startswith(ALONE)
+    assert run(scenario, Regime.COALITION, Mode.MIN_COST).deliver[("B", "cap")] == approx(1)
+
+
+def test_a_sovereign_world_market_is_open_to_the_open_world_only(make_scenario: Any) -> None:
+    """As above with chip sovereign and no fab in A: only the open world may buy chips, and
+    the warning says that is what it has that the coalition lacks."""
+    scenario = stack(
+        make_scenario,
+        commodities={
+            **COMMODITIES,
+            "chip": {**COMMODITIES["chip"], "world_price": 2, "sovereign": True},
+        },
+        capacity={("A", "train"): {"existing": 10}, ("B", "train"): {"max_new": 10}},
+    )
+    problems = about(check(scenario), "alone or with its coalition partners")
+    assert [p.message[:4] for p in problems] == ["`A` ", "`B` "]
+    for problem in problems:
+        assert "the open world reaches it" in problem.message
+        assert "or the world market for the sovereign `chip`)" in problem.message
+        assert "or clearing `sovereign` in Commodities, would close" in problem.message
+    assert run(scenario, Regime.COALITION, Mode.MIN_COST).deliver[("B", "cap")] == approx(0)
+    assert run(scenario, Regime.OPEN, Mode.MIN_COST).deliver[("B", "cap")] == approx(1)
+
+
+def test_trade_alone_is_named_when_the_world_market_is_not_needed(make_scenario: Any) -> None:
+    """A sovereign chip with a world price, and a banned link: the open world reaches B by
+    the link already, so the warning does not send the user to the world market."""
+    scenario = stack(
+        make_scenario,
+        commodities={
+            **COMMODITIES,
+            "chip": {**COMMODITIES["chip"], "world_price": 2, "sovereign": True},
+        },
+        links={("A", "B", "*"): {"allowed": False}},
+    )
+    (problem,) = check(scenario)
+    assert "so allowing that trade in Links would close the gap" in problem.message
+    assert "world market for" not in problem.message
+
+
+@pytest.mark.parametrize("ore", [{"backstop_cost": 3}, {"world_price": 3}])
+def test_a_resource_with_a_backstop_or_world_price_is_not_missing(
+    make_scenario: Any, ore: dict[str, Any]
+) -> None:
+    """No country has ore: a backstop makes it exist everywhere, so only B, which has no
+    fab, misses its target alone; with a world price (and ``national_scope`` all) the
+    coalition buys it, so fab is not idle, but A has none on its own either."""
+    scenario = stack(
+        make_scenario,
+        commodities={**COMMODITIES, "ore": {"kind": "resource", **ore}},
+        resources={},
+    )
+    problems = check(scenario)
+    assert about(problems, "consumes `ore`") == []
+    alone = [p.message[:4] for p in about(problems, "on its own")]
+    if "backstop_cost" in ore:
+        assert problems == tuple(about(problems, "on its own")) and alone == ["`B` "]
+    else:
+        assert problems == tuple(about(problems, "on its own")) and alone == ["`A` ", "`B` "]
+        assert "it lacks `ore` (not in `A`'s Resources" in problems[0].message
+    coalition = run(scenario, Regime.COALITION, Mode.MIN_COST)
+    assert coalition.deliver[("A", "cap")] + coalition.deliver[("B", "cap")] == approx(2)
 
 
 # --- inputs nothing supplies ----------------------------------------------------------------

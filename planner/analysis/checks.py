@@ -8,18 +8,24 @@ run may go ahead after any of them. The checks are:
 - a target whose capability no process makes (no Recipe row has it as an output);
 - a target its member cannot reach: alone (its national stack) or even with its
   coalition partners, found by a reachability analysis per regime (below);
-- a commodity some process consumes that no Resources row (available > 0) supplies and
-  no process makes, so every process needing it is idle;
+- a commodity some process consumes that no Resources row (available > 0) supplies, no
+  process makes, and neither a backstop nor a world price offers, so every process
+  needing it is idle;
 - numbers so large or small, or so far apart within one family (the constraint
   coefficients, the costs, the quantities, the weights), that the solver may lose
   precision; values of 1e20 or more are infinite to HiGHS.
 
 Reachability: a commodity *can exist* in a country when the country has it as a resource
-with available > 0, when a process that can run there (a Capacity row with existing > 0 or
-max_new > 0) makes it from inputs that can all exist there, or when a link of the regime
-(capacity not 0) brings it from a country where it can exist. The national regime has no
-links; the coalition's are those of :func:`~planner.model.setting_for`. Amounts are ignored:
-a reachable target may still be missed for lack of capacity, and the solve reports that.
+with available > 0, when the commodity has a ``backstop_cost`` (a last-resort supply in every
+country and regime), when the regime opens the world market for it (a ``world_price``: in
+``open`` always, in ``coalition`` when it is not ``sovereign``, in ``national`` when it is not
+``sovereign`` and ``national_scope`` is ``declared``), when a process that can run there (a
+Capacity row with existing > 0 or max_new > 0) makes it from inputs that can all exist there,
+or when a link of the regime (capacity not 0) brings it from a country where it can exist.
+The national regime has no links; each regime's links and world market are those of
+:func:`~planner.model.setting_for`. Amounts and prices are ignored: a reachable target may
+still be missed for lack of capacity, or because a backstop or the world costs more than the
+shortfall penalty, and the solve reports that.
 
 A validated scenario no longer knows its Excel rows. A
 :class:`~planner.scenario.locate.Locator`, built from the workbook the scenario was read
@@ -96,6 +102,10 @@ class _Stack:
     """country -> the processes with capacity there (existing > 0 or max_new > 0)."""
     supplies: frozenset[Place]
     """Resources rows with available > 0."""
+    countries: tuple[str, ...]
+    """Every country of the scenario."""
+    backstops: frozenset[str]
+    """The commodities with a backstop: they can exist in every country of every regime."""
 
     @classmethod
     def of(cls, scenario: Scenario) -> _Stack:
@@ -118,12 +128,18 @@ class _Stack:
             makers={k: tuple(p) for k, p in makers.items()},
             runs={c: tuple(p) for c, p in runs.items()},
             supplies=frozenset((r.country, r.commodity) for r in scenario.resources if r.available),
+            countries=tuple(c.country for c in scenario.countries),
+            backstops=frozenset(
+                k.commodity for k in scenario.commodities if k.backstop_cost is not None
+            ),
         )
 
-    def reach(self, links: Iterable[TradeLink]) -> frozenset[Place]:
-        """Every (country, commodity) that can exist, given these links (a fixed point)."""
+    def reach(self, links: Iterable[TradeLink], world: Iterable[str]) -> frozenset[Place]:
+        """Every (country, commodity) that can exist, given the regime's links and the
+        commodities it may buy from the world market (a fixed point)."""
         usable = [t for t in links if t.capacity is None or t.capacity > 0]
-        have = set(self.supplies)
+        outside = self.backstops | set(world)
+        have = set(self.supplies) | {(c, k) for c in self.countries for k in outside}
         grew = True
         while grew:
             size = len(have)
@@ -191,16 +207,27 @@ class _Reach:
     alone: frozenset[Place]
     coalition: frozenset[Place]
     open: frozenset[Place]
+    open_by_trade: frozenset[Place]
+    """What the open world reaches with the coalition's world market only (no sovereign
+    commodity bought from the world)."""
+    sovereign_world: tuple[str, ...]
+    """The sovereign commodities with a world price: only the open world may buy them."""
 
     @classmethod
     def of(cls, scenario: Scenario) -> _Reach:
         stack = _Stack.of(scenario)
-        links = {r: setting_for(scenario, r, Mode.MIN_COST).links for r in Regime}
+        settings = {r: setting_for(scenario, r, Mode.MIN_COST) for r in Regime}
+        reach = {r: stack.reach(s.links, s.world) for r, s in settings.items()}
+        coalition_world = settings[Regime.COALITION].world
         return cls(
             stack,
-            alone=stack.reach(links[Regime.NATIONAL]),
-            coalition=stack.reach(links[Regime.COALITION]),
-            open=stack.reach(links[Regime.OPEN]),
+            alone=reach[Regime.NATIONAL],
+            coalition=reach[Regime.COALITION],
+            open=reach[Regime.OPEN],
+            open_by_trade=stack.reach(settings[Regime.OPEN].links, coalition_world),
+            sovereign_world=tuple(
+                k for k in settings[Regime.OPEN].world if k not in coalition_world
+            ),
         )
 
 
@@ -239,17 +266,26 @@ def _alone_message(target: Target, reach: _Reach) -> str:
         f"`{target.country}` cannot make any `{target.commodity}` on its own: "
         f"{_gaps(target, reach.stack, reach.alone)}. Its national stack will miss this whole "
         "target (the coalition can supply it through trade). If that is not intended, give "
-        f"`{target.country}` what it lacks: Resources rows (available > 0), or Capacity rows "
-        "(existing or max_new > 0) for processes that make it"
+        f"`{target.country}` what it lacks: Resources rows (available > 0), Capacity rows "
+        "(existing or max_new > 0) for processes that make it, or in Commodities a "
+        "`backstop_cost` (or, with `national_scope` declared, a `world_price` on a commodity "
+        "not `sovereign`)"
     )
 
 
 def _never_message(target: Target, reach: _Reach) -> str:
     if (target.country, target.commodity) in reach.open:
+        ways, fix = "a banned link, or a country outside it", "in Links"
+        if (target.country, target.commodity) not in reach.open_by_trade:
+            ways = (
+                "a banned link, a country outside it, or the world market for the sovereign "
+                + quoted(reach.sovereign_world)
+            )
+            fix = "in Links, or clearing `sovereign` in Commodities,"
         regimes = (
             "The national and coalition runs will miss this whole target; the open world "
-            "reaches it through trade the coalition does not allow (a banned link, or a "
-            "country outside it), so allowing that trade in Links would close the gap"
+            f"reaches it through trade the coalition does not allow ({ways}), so allowing "
+            f"that trade {fix} would close the gap"
         )
     else:
         regimes = "Every run will miss this whole target, the open world's included"
@@ -257,19 +293,27 @@ def _never_message(target: Target, reach: _Reach) -> str:
         f"`{target.country}` cannot obtain any `{target.commodity}`, alone or with its "
         f"coalition partners: {_gaps(target, reach.stack, reach.coalition)}, and no partner "
         f"can ship it what is missing. {regimes}. To fix it, add Resources rows (available "
-        "> 0) or Capacity rows (existing or max_new > 0) where they are missing, or make the "
-        "missing items tradable in Commodities"
+        "> 0) or Capacity rows (existing or max_new > 0) where they are missing, or in "
+        "Commodities make the missing items tradable or give them a `backstop_cost` or a "
+        "`world_price`"
     )
 
 
 def _unsupplied_inputs(scenario: Scenario, report: _Report) -> Iterator[Problem]:
-    """Recipe inputs that no resource (available > 0) supplies and no process makes."""
+    """Recipe inputs that no resource (available > 0) supplies, no process makes, and
+    neither a backstop nor the world market offers (the open world buys every commodity
+    with a world price, so such a commodity is not out of reach in every run)."""
     made = {line.commodity for line in scenario.recipe if line.role is Role.OUTPUT}
+    offered = {
+        k.commodity
+        for k in scenario.commodities
+        if k.backstop_cost is not None or k.world_price is not None
+    }
     listed = {r.commodity for r in scenario.resources}
     supplied = {r.commodity for r in scenario.resources if r.available > 0}
     for line in scenario.recipe:
         k = line.commodity
-        if line.role is Role.OUTPUT or k in made or k in supplied:
+        if line.role is Role.OUTPUT or k in made or k in supplied or k in offered:
             continue
         why = (
             f"every Resources row for `{k}` has available 0"
@@ -282,7 +326,8 @@ def _unsupplied_inputs(scenario: Scenario, report: _Report) -> Iterator[Problem]
             "commodity",
             f"process `{line.process}` consumes `{k}`, but {why} and no process makes it, so "
             f"`{line.process}` can never run; add a Resources row with available > 0 for "
-            f"`{k}`, add a process that outputs it, or remove this input",
+            f"`{k}`, give it a `backstop_cost` or `world_price` in Commodities, add a process "
+            "that outputs it, or remove this input",
         )
 
 
