@@ -681,9 +681,22 @@ def _size(
     target: dict[Key, float],
 ) -> float:
     """How large a binding price is, for checking the largest first."""
+    price = _price_of(item, values, target)
+    return 0.0 if price is None else abs(price)
+
+
+def _price_of(
+    item: tuple[PriceFamily, Key],
+    values: dict[PriceFamily, dict[Any, float]],
+    target: dict[Key, float],
+) -> float | None:
+    """The solver's price of a binding item (keys of one element are also tried bare, as
+    :func:`_bound_of` does)."""
     family, key = item
     prices: dict[Any, float] = target if family is PriceFamily.TARGET else values[family]
-    return abs(prices.get(key[0] if family is PriceFamily.BUDGET else key, 0.0))
+    if key in prices:
+        return prices[key]
+    return prices.get(key[0]) if len(key) == 1 else None
 
 
 def _snapped(
@@ -695,8 +708,7 @@ def _snapped(
     it, so that round-off of a re-solve or of the ranging never differs from the dual."""
     snapped = {}
     for (family, key), (more, less) in sides.items():
-        prices: dict[Any, float] = target if family is PriceFamily.TARGET else values[family]
-        price = prices.get(key[0] if family is PriceFamily.BUDGET else key)
+        price = _price_of((family, key), values, target)
         if price is not None:
             more = price if _same(more, price) else more
             less = price if _same(less, price) else less
