@@ -122,7 +122,7 @@ def test_a_set_of_the_shortfall_penalty_to_zero_breaks_its_strict_bound(tmp_path
         ({"sheet": "Resources", "column": "cost", "process": "fab", **UNIFORM}, "process", "no"),
         ({"sheet": "Resources", "column": "cost", "country": "Z", **UNIFORM}, "column", "no Res"),
         ({"sheet": "Resources", "column": "cost", "period": "2030", **UNIFORM}, "column", "no"),
-        ({"sheet": "Links", "column": "cost", **UNIFORM}, "column", "that hold a number"),
+        ({"sheet": "Links", "column": "cost", **UNIFORM}, "column", "that holds a number"),
         ({"sheet": "Resources", "column": "cost", "low": 1}, "high", "needs `high`"),
         ({"sheet": "Resources", "column": "cost", "peak": 1, **UNIFORM}, "peak", "not `peak`"),
         ({"sheet": "Resources", "column": "cost", "low": 2, "high": 1}, "high", "not above"),

@@ -48,7 +48,6 @@ from planner.model.build import build, setting_for
 from planner.model.results import tabulate
 from planner.model.solve import SolveOptions, solve
 from planner.scenario.schema import (
-    Apply,
     Design,
     Distribution,
     Mode,
@@ -56,7 +55,7 @@ from planner.scenario.schema import (
     Scenario,
     Uncertain,
 )
-from planner.scenario.uncertain import Target, cells_of
+from planner.scenario.uncertain import Target, cells_of, moved
 
 __all__ = [
     "SENSITIVITY_INSTALL",
@@ -293,13 +292,6 @@ def plan_of(scenario: Scenario) -> Plan:
     return tuple(tuple(cells_of(scenario, p)) for p in scenario.uncertain)
 
 
-def _moved(apply: Apply, value: float | None, draw: float) -> float:
-    if apply is Apply.SET:
-        return draw
-    assert value is not None
-    return value * draw if apply is Apply.SCALE else value + draw
-
-
 def apply_draw(scenario: Scenario, plan: Plan, values: Sequence[float]) -> Scenario:
     """The scenario with one draw applied: each parameter's cells moved by its value.
 
@@ -326,13 +318,13 @@ def apply_draw(scenario: Scenario, plan: Plan, values: Sequence[float]) -> Scena
         if math.isnan(draw):
             continue
         for target in targets:
-            moved = _moved(parameter.apply, target.value, draw)
+            value = moved(parameter.apply, target.value, draw)
             if target.field:
                 changes.setdefault(target.field, {}).setdefault(target.index, {})[target.column] = (
-                    moved
+                    value
                 )
             else:
-                settings[target.column] = moved
+                settings[target.column] = value
     if not changes and not settings:
         return scenario
     fields = scenario.fields() | settings

@@ -223,8 +223,11 @@ UNCERTAIN_SHEETS: Final = (
     "Capacity",
     "Targets",
     "Links",
+    "Budgets",
+    "Learning",
+    "Experience",
 )
-"""The sheets with numeric inputs an Uncertain row may change."""
+"""The sheets with numeric inputs an Uncertain row may change, in contract order."""
 
 SELECTORS: Final = ("country", "commodity", "process", "exporter", "importer", "period")
 """The Uncertain columns that choose which rows of its sheet a parameter changes."""
@@ -687,7 +690,9 @@ SHEETS: tuple[Sheet, ...] = (
             Column(
                 "sheet",
                 Cell.CHOICE,
-                "The sheet of the numeric input it changes (Scenario for a setting).",
+                "The sheet of the numeric input it changes (Scenario for a setting): "
+                + ", ".join(UNCERTAIN_SHEETS)
+                + ".",
                 choices=tuple(s.casefold() for s in UNCERTAIN_SHEETS),
             ),
             Column(

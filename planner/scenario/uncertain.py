@@ -2,11 +2,13 @@
 
 Contract: :func:`check` takes a validated scenario and returns every problem of its
 Uncertain rows (DESIGN.md, "Sweeps and uncertainty"), each at the Uncertain row and column
-to fix: the column it changes is a numeric column of its sheet; its selectors exist on that
-sheet and match at least one row; its distribution has the parameters it needs and no
-others; no draw the distribution can make breaks the rule of the column it changes (a draw
-is never clipped); no cell is moved by two parameters. :func:`cells_of` says which cells a
-parameter moves, for the sweep that applies the draws. :func:`list_problems` checks the
+to fix: its sheet is one of :data:`~planner.scenario.sheets.UNCERTAIN_SHEETS`; the column it
+changes is a numeric column of that sheet; its selectors exist on that sheet and match at
+least one row; its distribution has the parameters it needs and no others; no draw the
+distribution can make breaks the rule of the column it changes, its bounds and, for a whole
+column, being whole (a draw is never clipped or rounded); no cell is moved by two
+parameters. :func:`cells_of` says which cells a parameter moves and :func:`moved` what a
+draw makes of one, for the sweep that applies the draws. :func:`list_problems` checks the
 comma lists of one row's cells before the row becomes a model.
 
 The support of a distribution (the interval its draws can fall in) is read off its
@@ -28,9 +30,11 @@ from planner.scenario.schema import RECORD_MODELS, Apply, Distribution, Scenario
 from planner.scenario.sheets import (
     ANY_COMMODITY,
     ONLY_PERIOD,
+    PERIOD_COLUMN,
     SCENARIO_KEYS,
     SELECTORS,
     SHEET_BY_NAME,
+    UNCERTAIN_SHEETS,
     Cell,
     Column,
 )
@@ -161,6 +165,15 @@ def cells_of(scenario: Scenario, parameter: Uncertain) -> list[Target]:
     return targets
 
 
+def moved(apply: Apply, value: float | None, draw: float) -> float:
+    """What a draw makes of a cell holding ``value``: ``value x draw``, ``value + draw`` or
+    ``draw``."""
+    if apply is Apply.SET:
+        return draw
+    assert value is not None, "scale and add move only cells that hold a number"
+    return value * draw if apply is Apply.SCALE else value + draw
+
+
 def support(parameter: Uncertain) -> tuple[float, float]:
     """The interval every draw of the parameter's distribution falls in."""
     match parameter.distribution:
@@ -203,6 +216,17 @@ def _matches(record: BaseModel, parameter: Uncertain, periodic: bool) -> bool:
 def _parameter_problems(
     scenario: Scenario, parameter: Uncertain, row: int | None, locator: Locator
 ) -> Iterator[Problem]:
+    if parameter.sheet not in UNCERTAIN_SHEETS:
+        # the reader refuses it already; a scenario built in Python is checked here
+        listed = ", ".join(UNCERTAIN_SHEETS)
+        yield _at(
+            row,
+            parameter,
+            "sheet",
+            f"`{parameter.sheet}` is not a sheet an uncertain input may change; choose one "
+            f"of {listed}",
+        )
+        return
     columns = numeric_columns(parameter.sheet)
     if parameter.column not in columns:
         listed = ", ".join(f"`{c}`" for c in columns)
@@ -215,7 +239,7 @@ def _parameter_problems(
         )
         return
     yield from _distribution_problems(parameter, row)
-    selectors = list(_selector_problems(parameter, row))
+    selectors = list(_selector_problems(parameter, row, bool(scenario.periods)))
     yield from selectors
     if selectors:
         return
@@ -226,7 +250,7 @@ def _parameter_problems(
             for s in SELECTORS
             if getattr(parameter, s) != ANY_COMMODITY
         )
-        numbers = " that hold a number" if parameter.apply is not Apply.SET else ""
+        numbers = " that holds a number" if parameter.apply is not Apply.SET else ""
         yield _at(
             row,
             parameter,
@@ -241,21 +265,30 @@ def _parameter_problems(
         )
 
 
-def _selector_problems(parameter: Uncertain, row: int | None) -> Iterator[Problem]:
+def _selector_problems(parameter: Uncertain, row: int | None, periodic: bool) -> Iterator[Problem]:
+    """Each selector given names a column of the parameter's sheet.
+
+    A sheet without a ``period`` column (Countries, Learning, ...) holds in every period;
+    there ``period`` is accepted only as the one period ``1`` of a workbook without a Periods
+    sheet, which every row is in.
+    """
     if parameter.sheet == "Scenario":
         fields: set[str] = set()
     else:
-        # `period` is accepted on every sheet: without periods it names the one period `1`
-        fields = set(RECORD_MODELS[parameter.sheet][1].model_fields) | {"period"}
+        fields = set(RECORD_MODELS[parameter.sheet][1].model_fields)
+        if not periodic and parameter.period == ONLY_PERIOD:
+            fields.add(PERIOD_COLUMN)
     for selector in SELECTORS:
-        if getattr(parameter, selector) != ANY_COMMODITY and selector not in fields:
-            yield _at(
-                row,
-                parameter,
-                selector,
-                f"{parameter.sheet} has no `{selector}` column to choose rows by; leave "
-                f"`{selector}` blank",
-            )
+        if getattr(parameter, selector) == ANY_COMMODITY or selector in fields:
+            continue
+        every = " (its rows hold in every period)" if selector == PERIOD_COLUMN else ""
+        yield _at(
+            row,
+            parameter,
+            selector,
+            f"{parameter.sheet} has no `{selector}` column to choose rows by{every}; leave "
+            f"`{selector}` blank",
+        )
 
 
 def _distribution_problems(parameter: Uncertain, row: int | None) -> Iterator[Problem]:
@@ -307,9 +340,26 @@ def _support_problems(
     targets: list[Target],
     locator: Locator,
 ) -> Iterator[Problem]:
-    """The lowest value a draw can give each cell keeps to the column's own rule."""
-    if column.minimum is None:
-        return
+    """No value a draw can give a cell breaks the column's own rule: its bounds, and for a
+    whole column (``lead_time``, ``steps_per_doubling``) being whole."""
+    if column.whole:
+        yield from _whole_problems(scenario, parameter, row, column, targets, locator)
+    if column.minimum is not None:
+        yield from _lower_problems(scenario, parameter, row, column, targets, locator)
+    if column.maximum is not None:
+        yield from _upper_problems(scenario, parameter, row, column, targets, locator)
+
+
+def _lower_problems(
+    scenario: Scenario,
+    parameter: Uncertain,
+    row: int | None,
+    column: Column,
+    targets: list[Target],
+    locator: Locator,
+) -> Iterator[Problem]:
+    """The lowest value a draw can give each cell keeps to the column's minimum."""
+    assert column.minimum is not None
     low, high = support(parameter)
     for target in targets:
         lowest = _lowest(parameter.apply, target.value, low, high)
@@ -323,12 +373,13 @@ def _support_problems(
             continue
         where = _name(scenario, target, locator)
         what = "negative" if lowest < 0 else f"{lowest:g}"
-        blame = "values" if parameter.distribution is Distribution.DISCRETE else "low"
-        fix = (
-            "raise `low`"
-            if parameter.distribution is not Distribution.NORMAL or parameter.low is not None
-            else "truncate it with `low`, or use a lognormal distribution"
-        )
+        match parameter.distribution:
+            case Distribution.DISCRETE:
+                blame, fix = "values", "raise the smallest value"
+            case Distribution.NORMAL if parameter.low is None:
+                blame, fix = "low", "truncate it with `low`, or use a lognormal distribution"
+            case _:
+                blame, fix = "low", "raise `low`"
         yield _at(
             row,
             parameter,
@@ -337,6 +388,79 @@ def _support_problems(
             f"`{column.name}` must be {column.rule} (a draw is never clipped); {fix}",
         )
         return
+
+
+def _upper_problems(
+    scenario: Scenario,
+    parameter: Uncertain,
+    row: int | None,
+    column: Column,
+    targets: list[Target],
+    locator: Locator,
+) -> Iterator[Problem]:
+    """The highest value a draw can give each cell keeps to the column's maximum
+    (``progress_ratio`` and ``spillover`` are at most 1)."""
+    assert column.maximum is not None
+    low, high = support(parameter)
+    for target in targets:
+        highest = _highest(parameter.apply, target.value, low, high)
+        if highest <= column.maximum:
+            continue
+        where = _name(scenario, target, locator)
+        what = f"{highest:g}" if math.isfinite(highest) else "as large as any number"
+        match parameter.distribution:
+            case Distribution.DISCRETE:
+                blame, fix = "values", "lower the largest value"
+            case Distribution.LOGNORMAL:
+                blame, fix = "distribution", "use a distribution with a `high` (uniform, say)"
+            case Distribution.NORMAL if parameter.high is None:
+                blame, fix = "high", "truncate it with `high`"
+            case _:
+                blame, fix = "high", "lower `high`"
+        yield _at(
+            row,
+            parameter,
+            blame,
+            f"a {parameter.distribution.value} draw can make {where} {what}, but "
+            f"`{column.name}` must be {column.rule} (a draw is never clipped); {fix}",
+        )
+        return
+
+
+def _whole_problems(
+    scenario: Scenario,
+    parameter: Uncertain,
+    row: int | None,
+    column: Column,
+    targets: list[Target],
+    locator: Locator,
+) -> Iterator[Problem]:
+    """A whole column is moved only by a discrete draw whose every value keeps each cell
+    whole: a continuous draw is almost never whole, and a draw is never rounded."""
+    if parameter.distribution is not Distribution.DISCRETE:
+        yield _at(
+            row,
+            parameter,
+            "distribution",
+            f"`{column.name}` must be {column.rule}, which a {parameter.distribution.value} "
+            "draw almost never gives (a draw is never rounded); use a discrete distribution "
+            "whose values keep it whole",
+        )
+        return
+    for target in targets:
+        for draw in parameter.values:
+            value = moved(parameter.apply, target.value, draw)
+            if float(value).is_integer():
+                continue
+            where = _name(scenario, target, locator)
+            yield _at(
+                row,
+                parameter,
+                "values",
+                f"the draw {draw:g} makes {where} {value:g}, but `{column.name}` must be "
+                f"{column.rule} (a draw is never rounded); give values that keep it whole",
+            )
+            return
 
 
 def target_low(apply: Apply, value: float | None) -> float:
@@ -354,6 +478,18 @@ def _lowest(apply: Apply, value: float | None, low: float, high: float) -> float
     if value == 0:
         return 0.0
     return min(value * low, value * high)
+
+
+def _highest(apply: Apply, value: float | None, low: float, high: float) -> float:
+    """The highest value ``apply`` can give a cell holding ``value`` with draws in [low, high]."""
+    if apply is Apply.SET:
+        return high
+    assert value is not None, "scale and add move only cells that hold a number"
+    if apply is Apply.ADD:
+        return value + high
+    if value == 0:
+        return 0.0
+    return max(value * low, value * high)
 
 
 def _name(scenario: Scenario, target: Target, locator: Locator | None = None) -> str:
