@@ -20,7 +20,7 @@ import pytest
 from planner.errors import OutputError
 from planner.io.template import LAST_ROW, README_SHEET, write_template
 from planner.io.xlsx import write_text
-from planner.scenario.sheets import SCENARIO_KEYS, SHEET_BY_NAME, SHEETS, Cell
+from planner.scenario.sheets import SCENARIO_KEYS, SHEET_BY_NAME, SHEETS, UNCERTAIN_SHEETS, Cell
 
 REFERENCES = (Cell.COUNTRY, Cell.COMMODITY, Cell.PROCESS)
 COLUMNS = [(sheet.name, column) for sheet in SHEETS for column in sheet.columns]
@@ -140,6 +140,17 @@ def test_every_yes_no_and_choice_column_lists_its_values(
     values = ("yes", "no") if column.cell is Cell.YESNO else column.choices
     dv = validation_of(book, sheet, column.name)
     assert (dv.type, dv.formula1) == ("list", '"' + ",".join(values) + '"')
+
+
+def test_the_uncertain_sheet_column_offers_every_sheet_a_sweep_may_change(book: Any) -> None:
+    """The list and the header note name Budgets, Learning and Experience too."""
+    dv = validation_of(book, "Uncertain", "sheet")
+    offered = dv.formula1.strip('"').split(",")
+    assert offered[-3:] == ["budgets", "learning", "experience"]
+    assert offered == [s.casefold() for s in UNCERTAIN_SHEETS]
+    headers = [cell.value for cell in book["Uncertain"][1]]
+    note = book["Uncertain"].cell(row=1, column=headers.index("sheet") + 1).comment.text
+    assert "Links, Budgets, Learning, Experience." in note
 
 
 @pytest.mark.parametrize(
