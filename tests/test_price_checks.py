@@ -1,8 +1,9 @@
 """``SolveOptions.price_checks``: the cap on the re-solves that measure the two one-sided
 prices of a degenerate LP (:func:`planner.model.solve._one_sided`).
 
-The rule under test: the binding prices are walked from the largest absolute price down
-(ties by family, then key); a price whose sides HiGHS's ranging gives costs no re-solve and
+The rule under test: the binding prices are walked limits first (the bottleneck families:
+resources, capacities, new-capacity limits, links, budgets), then the others, each group
+from the largest absolute price down (ties by family, then key); a price whose sides HiGHS's ranging gives costs no re-solve and
 is always measured; any other is measured when its re-solves fit in what is left of the
 budget, and is otherwise left whole in :attr:`Prices.unchecked` (never measured on one side
 only), flagged in the price table with a reading that says so. None checks every price.
@@ -108,8 +109,12 @@ def price_of(prices: Prices, item: Item) -> float:
 
 
 def largest_first(prices: Prices, items: set[Item]) -> list[Item]:
-    """The order of the rule: largest absolute price first, ties by family then key."""
-    return sorted(items, key=lambda item: (-abs(price_of(prices, item)), item))
+    """The order of the rule: the limits (the bottleneck families) first, then the other
+    prices; within each, the largest absolute price first, ties by family then key."""
+    limits = PriceFamily.limits()
+    return sorted(
+        items, key=lambda item: (item[0] not in limits, -abs(price_of(prices, item)), item)
+    )
 
 
 # --- (a) no cap ------------------------------------------------------------------------------
@@ -197,23 +202,24 @@ def test_an_unchecked_price_is_flagged_and_its_reading_says_so(name: str) -> Non
 # --- (c) a budget of k ------------------------------------------------------------------------
 
 
-def test_exact_checks_its_largest_prices_first(re_solves: list[Any]) -> None:
+def test_exact_checks_its_limits_first_then_its_largest_prices(re_solves: list[Any]) -> None:
     """Each of exact's six prices that need a re-solve needs one (six in all), so a budget
-    of k checks the k largest: cap's balance and target (19.5; balance before target),
-    wafer 3.5, chip 3.25, ore's balance 1, ore's bound 0."""
+    of k checks the first k of the rule's order: the one limit, ore's bound (0), first;
+    then cap's balance and target (19.5; balance before target), wafer 3.5, chip 3.25,
+    ore's balance 1."""
     _, unlimited = solved("exact", None)
     assert len(re_solves) == 6
     _, none = solved("exact", 0)
     order = largest_first(none.prices, set(none.prices.unchecked))
     assert order == [
+        (RESOURCE, ("A", "ore", "1")),
         (BALANCE, ("A", "cap", "1")),
         (TARGET, ("A", "cap", "1")),
         (BALANCE, ("A", "wafer", "1")),
         (BALANCE, ("A", "chip", "1")),
         (BALANCE, ("A", "ore", "1")),
-        (RESOURCE, ("A", "ore", "1")),
     ]
-    assert [price_of(none.prices, item) for item in order] == approx([19.5, 19.5, 3.5, 3.25, 1, 0])
+    assert [price_of(none.prices, item) for item in order] == approx([0, 19.5, 19.5, 3.5, 3.25, 1])
     ranged = set(none.prices.sides)
     for k in range(len(order) + 1):
         re_solves.clear()
@@ -225,20 +231,28 @@ def test_exact_checks_its_largest_prices_first(re_solves: list[Any]) -> None:
             assert capped.prices.sides[item] == unlimited.prices.sides[item]
 
 
-def test_a_budget_price_is_ranked_by_its_size(re_solves: list[Any]) -> None:
-    """two_budgets: B's cap (3) and B's budget (2) are the two largest prices, so a budget
-    of two checks those, not A's cap (1). (Budget prices were once ranked as 0.)"""
+TWO_BUDGETS_ORDER = [
+    (BUDGET, ("B", "1")),
+    (RESOURCE, ("A", "ore", "1")),
+    (BUDGET, ("A", "1")),
+    (RESOURCE, ("B", "coal", "1")),
+    (BALANCE, ("B", "cap", "1")),
+]
+"""two_budgets' first five prices in the rule's order: the limits (the bottlenecks a report
+lists), largest first (B's budget 2, A's ore 0.25, then A's budget and B's coal at 0, by
+family and key), then the largest other price, B's cap (3)."""
+
+
+def test_limits_are_checked_before_larger_prices(re_solves: list[Any]) -> None:
+    """two_budgets: B's cap (3) is the largest price, but the four limits come first; a
+    budget price is ranked by its own size (budget prices were once ranked as 0). Each of
+    the first three needs one re-solve."""
     _, none = solved("two_budgets", 0)
     prices = none.prices
     assert price_of(prices, (BALANCE, ("B", "cap", "1"))) == approx(3)
     assert price_of(prices, (BUDGET, ("B", "1"))) == approx(2)
-    assert max(abs(price_of(prices, item)) for item in prices.unchecked if "A" in item[1]) <= 1
     order = largest_first(prices, set(prices.unchecked))
-    assert order[:3] == [
-        (BALANCE, ("B", "cap", "1")),
-        (BUDGET, ("B", "1")),
-        (BALANCE, ("A", "cap", "1")),
-    ]
+    assert order[:5] == TWO_BUDGETS_ORDER
     for k in (1, 2, 3):
         re_solves.clear()
         _, capped = solved("two_budgets", k)
@@ -248,19 +262,25 @@ def test_a_budget_price_is_ranked_by_its_size(re_solves: list[Any]) -> None:
 
 
 def test_a_price_whose_re_solves_do_not_fit_is_left_whole(re_solves: list[Any]) -> None:
-    """two_budgets makes 12 re-solves for 11 prices: the smallest of them, B's coal bound
-    (0; one unit less loses 3), needs both sides re-solved. With 11 it is left unchecked
-    rather than measured on one side, and one re-solve goes unused."""
+    """two_budgets makes 12 re-solves for 11 prices: B's coal bound (0; one unit less
+    loses 3), fourth in the order, needs both sides re-solved. With a budget of 4 it is
+    left unchecked rather than measured on one side, and the last re-solve goes to the next
+    price, B's cap; with 5 it is measured and B's cap is not."""
     _, unlimited = solved("two_budgets", None)
     assert len(re_solves) == 12 and len(unlimited.prices.sides) == 11
     coal = (RESOURCE, ("B", "coal", "1"))
+    cap = (BALANCE, ("B", "cap", "1"))
     assert unlimited.prices.sides[coal] == approx((0.0, 3.0), abs=1e-6)
-    for k in (10, 11):
-        re_solves.clear()
-        _, capped = solved("two_budgets", k)
-        assert len(re_solves) == 10
-        assert capped.prices.unchecked == {coal}
-        assert coal not in capped.prices.sides
+    re_solves.clear()
+    _, four = solved("two_budgets", 4)
+    assert len(re_solves) == 4
+    assert coal in four.prices.unchecked and coal not in four.prices.sides
+    assert set(four.prices.sides) == {*TWO_BUDGETS_ORDER[:3], cap}
+    re_solves.clear()
+    _, five = solved("two_budgets", 5)
+    assert len(re_solves) == 5
+    assert set(five.prices.sides) == set(TWO_BUDGETS_ORDER[:4])
+    assert five.prices.sides[coal] == approx((0.0, 3.0), abs=1e-6)
 
 
 # --- (d) ranging alone ------------------------------------------------------------------------

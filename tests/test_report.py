@@ -164,11 +164,11 @@ def test_every_sheet_is_present_with_its_header(book: Any) -> None:
         "mode", "regime", "country", "commodity", "used", "available"
     ]  # fmt: skip
     prices = header(book["Prices"])
-    assert prices[:11] == [
+    assert prices[:12] == [
         "mode", "regime", "family", "country", "item", "value", "binding",
-        "may_not_be_unique", "reading", "more", "less",
+        "may_not_be_unique", "checked", "reading", "more", "less",
     ]  # fmt: skip
-    assert prices[11] == "How to read this sheet"
+    assert prices[12] == "How to read this sheet"
     assert header(book["Countries"])[:4] == ["mode", "country", "name", "spend: national"]
     assert header(book["Provenance"]) == ["item", "value"]
 
@@ -345,11 +345,13 @@ def test_prices_list_binding_prices_first_with_their_reading(book: Any) -> None:
     for record in records:
         runs.setdefault((record["mode"], record["regime"]), []).append(record["binding"])
         assert record["may_not_be_unique"] in ("yes", "no")
+        assert record["checked"] in ("yes", "no")
+        assert record["checked"] == "yes" or record["may_not_be_unique"] == "yes"
         assert " would " in record["reading"]
     assert len(runs) == 6
     for flags in runs.values():
         assert flags == sorted(flags, reverse=True)  # every "yes" before every "no"
-    notes = " ".join(str(c.value) for (c,) in book["Prices"].iter_rows(min_col=13, max_col=13))
+    notes = " ".join(str(c.value) for (c,) in book["Prices"].iter_rows(min_col=14, max_col=14))
     assert "may_not_be_unique = yes" in notes
 
 

@@ -562,9 +562,11 @@ _MEMBER_GAINS = (
 def _binding_limits(prices: pd.DataFrame) -> pd.Series:
     """Rows of a price table that are binding limits (:meth:`PriceFamily.limits`) whose
     decrease side is confirmed: one more unit really improves the objective (``more`` >
-    0, measured by re-solving where the price is not unique)."""
+    0, measured by re-solving where the price is not unique; a price left unchecked by
+    the run's price-check budget is never listed)."""
     limit = prices["family_id"].isin(PriceFamily.limits())
-    mask: pd.Series = limit & prices["binding"] & (prices["more"] > _CONFIRMED)
+    confirmed = prices["more"] > _CONFIRMED
+    mask: pd.Series = limit & prices["binding"] & prices["checked"].astype(bool) & confirmed
     return mask
 
 

@@ -1097,6 +1097,8 @@ def _column_notes(sheet: str, currency: str) -> dict[str, str]:
             "binding": "yes: the constraint holds with equality in the plan.",
             "may_not_be_unique": "yes: one more unit is worth a different amount from one "
             "less (columns more and less); see the notes beside the table.",
+            "checked": "no: the price binds in a degenerate LP but was not measured on both "
+            "sides (the run's price checks ran out), so it may not be unique.",
             "more": "The improvement from one more unit, measured by re-solving where the "
             "price is not unique.",
             "less": "The improvement lost by one unit less, measured by re-solving where the "

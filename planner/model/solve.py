@@ -668,9 +668,14 @@ def _measured(
     target: dict[Key, float],
     checks: int | None,
 ) -> tuple[dict[tuple[PriceFamily, Key], tuple[float, float]], set[tuple[PriceFamily, Key]]]:
-    """The one-sided derivatives of the binding prices, largest prices first, and the
-    prices left unchecked when ``checks`` ran out."""
-    order = sorted(measured, key=lambda item: (-_size(item, values, target), item))
+    """The one-sided derivatives of the binding prices, and the prices left unchecked
+    when ``checks`` ran out: the limits first (the bottlenecks a report names), then the
+    other prices, each group largest first."""
+    limits = PriceFamily.limits()
+    order = sorted(
+        measured,
+        key=lambda item: (item[0] not in limits, -_size(item, values, target), item),
+    )
     sides, unchecked = _one_sided(model, sign, order, checks)
     return _snapped(sides, values, target), unchecked
 
