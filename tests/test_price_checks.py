@@ -3,10 +3,11 @@ prices of a degenerate LP (:func:`planner.model.solve._one_sided`).
 
 The rule under test: the binding prices are walked limits first (the bottleneck families:
 resources, capacities, new-capacity limits, links, budgets), then the others, each group
-from the largest absolute price down (ties by family, then key); a price whose sides HiGHS's ranging gives costs no re-solve and
-is always measured; any other is measured when its re-solves fit in what is left of the
-budget, and is otherwise left whole in :attr:`Prices.unchecked` (never measured on one side
-only), flagged in the price table with a reading that says so. None checks every price.
+from the largest absolute price down (ties by family, then key); a price whose sides
+HiGHS's ranging gives costs no re-solve and is always measured; any other is measured when
+its re-solves fit in what is left of the budget, and is otherwise left whole in
+:attr:`Prices.unchecked` (never measured on one side only), flagged in the price table with
+a reading that says so. None checks every price.
 
 Two degenerate scenarios, built on conftest's ``multi_layer`` (refine 2 ore + 1 power ->
 wafer + gas at 1; fab wafer + 0.5 gas + 2 power -> 2 chips at 2; train 4 chips + 3 power
