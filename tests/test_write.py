@@ -41,6 +41,35 @@ def test_an_edited_scenario_loads_back_equal(tmp_path: Path) -> None:
     assert back.members == ("A",)
 
 
+def test_stresses_lists_and_sampling_load_back_equal(tmp_path: Path) -> None:
+    """A stress of each action leaves blank the columns it does not read (its defaults,
+    such as a ban's factor of 0, would be rejected), regimes and a discrete draw's values
+    and weights are comma lists, and a Sampling sheet that is not the default is kept."""
+    edited = planner.with_rows(
+        MINIMAL_SCENARIO,
+        "Stresses",
+        {"case": "b", "action": "ban", "exporter": "A", "commodity": "ore"},
+        {"case": "x", "action": "exit", "country": "B", "regimes": "coalition, open"},
+        {"case": "o", "action": "outage", "country": "A", "commodity": "ore", "factor": 0.5},
+        {"case": "k", "action": "chokepoint", "commodity": "ore", "rank": 2},
+        {"case": "c", "action": "cut", "importer": "B", "commodity": "*", "capacity": 3},
+    )
+    edited = planner.with_rows(
+        edited,
+        "Uncertain",
+        {
+            "parameter": "ore-cost",
+            "sheet": "Resources",
+            "column": "cost",
+            "distribution": "discrete",
+            "values": "0.5, 1, 2",
+            "weights": "1, 2, 1",
+        },
+    )
+    edited = edited.model_copy(update={"sampling": {"design": "mc", "samples": 9, "seed": 7}})
+    assert round_trip(edited, tmp_path / "stressed.xlsx") == edited
+
+
 def test_text_that_looks_like_a_formula_stays_text(tmp_path: Path) -> None:
     tricky = planner.with_rows(
         MINIMAL_SCENARIO,

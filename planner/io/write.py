@@ -6,7 +6,10 @@ from the contract rather than listed here, so a new sheet or column is written a
 it is in the contract. An optional sheet with no rows, and an optional column that is blank
 in every row, are left out, as a user would leave them. Text goes through
 :func:`~planner.io.xlsx.write_text` (an id such as ``=HYPERLINK(...)`` stays inert text),
-yes/no cells are written ``yes``/``no``, and the file is written whole or not at all
+yes/no cells are written ``yes``/``no``, lists (a stress's regimes, an uncertain input's
+values and weights) as comma text, a Stresses row leaves blank the columns its action does
+not read (the validator rejects them), the Sampling sheet is written when it differs from
+its defaults, and the file is written whole or not at all
 (:func:`~planner.io.files.atomic_write`).
 
 :func:`write_tables` is the lower step, shared with the bundled scenarios' builder and the
@@ -24,8 +27,9 @@ from openpyxl import Workbook
 
 from planner.io.files import atomic_write
 from planner.io.xlsx import fit_columns, write_header, write_value
-from planner.scenario.schema import RECORD_MODELS, Scenario
-from planner.scenario.sheets import SCENARIO_KEYS, SHEETS, Cell, Sheet
+from planner.scenario.rules import STRESS_COLUMNS, STRESS_OPTIONAL
+from planner.scenario.schema import RECORD_MODELS, Sampling, Scenario
+from planner.scenario.sheets import SAMPLING_KEYS, SCENARIO_KEYS, SHEETS, Cell, Sheet
 
 Value = str | float | int | bool | None
 """A cell as written: text, a number, or blank."""
@@ -47,8 +51,19 @@ def scenario_tables(scenario: Scenario) -> dict[str, Table]:
         if sheet.name in RECORD_MODELS:
             records = getattr(scenario, RECORD_MODELS[sheet.name][0])
             if records or sheet.required:
-                tables[sheet.name] = _records(sheet, [r.fields() for r in records])
+                tables[sheet.name] = _records(sheet, [_cells(sheet, r.fields()) for r in records])
+        elif sheet.name == "Sampling" and scenario.sampling != Sampling():
+            tables[sheet.name] = _sampling(scenario.sampling)
     return tables
+
+
+def _cells(sheet: Sheet, fields: dict[str, object]) -> dict[str, object]:
+    """A record's fields as its row holds them: a Stresses row without the columns its
+    action does not read."""
+    if sheet.name == "Stresses":
+        for column in STRESS_OPTIONAL - STRESS_COLUMNS[str(fields["action"])]:
+            fields[column] = None
+    return fields
 
 
 def write_scenario(scenario: Scenario, path: str | Path) -> Path:
@@ -104,6 +119,8 @@ def _cell(column_cell: Cell, value: object) -> Value:
         return str(value.value)
     if isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, tuple):
+        return ", ".join(str(v.value if isinstance(v, Enum) else v) for v in value) or None
     return str(value)
 
 
@@ -114,6 +131,13 @@ def _settings(scenario: Scenario) -> Table:
         if value is not None:
             rows.append((key, _cell(column.cell, value)))
     return Table(("key", "value"), tuple(rows))
+
+
+def _sampling(sampling: Sampling) -> Table:
+    rows = tuple(
+        (key, _cell(column.cell, getattr(sampling, key))) for key, column in SAMPLING_KEYS.items()
+    )
+    return Table(("key", "value"), rows)
 
 
 def _records(sheet: Sheet, records: Iterable[Mapping[str, object]]) -> Table:

@@ -426,7 +426,7 @@ def parse_regimes(text: str) -> tuple[str, ...] | str:
     return tuple(r for r in REGIME_NAMES if r in named)
 
 
-_STRESS_COLUMNS: Final = {
+STRESS_COLUMNS: Final = {
     "exit": frozenset({"country"}),
     "ban": frozenset({"exporter", "importer", "commodity"}),
     "cut": frozenset({"exporter", "importer", "commodity", "capacity"}),
@@ -435,7 +435,7 @@ _STRESS_COLUMNS: Final = {
 }
 """The columns each Stresses action reads besides case, action, regimes and probability."""
 
-_STRESS_OPTIONAL: Final = frozenset(
+STRESS_OPTIONAL: Final = frozenset(
     {"country", "exporter", "importer", "commodity", "process", "factor", "capacity", "rank"}
 )
 """The Stresses columns that only some actions read."""
@@ -482,7 +482,7 @@ def _stresses(tables: Tables, index: _Index) -> Iterator[Problem]:
         if action is None:
             continue
         kind = str(action)
-        for column in sorted(_STRESS_OPTIONAL - _STRESS_COLUMNS[kind]):
+        for column in sorted(STRESS_OPTIONAL - STRESS_COLUMNS[kind]):
             if _given(row, column):
                 yield row.problem(
                     column, f"`{column}` is not used by action {action}; leave it blank"
