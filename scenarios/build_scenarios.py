@@ -500,14 +500,40 @@ def _parsed(sheet: Sheet, record: Mapping[str, Value]) -> dict[str, object]:
     return fields
 
 
+def _inherited(sheet: Sheet, table: Table) -> Iterator[dict[str, Value]]:
+    """The records of ``table``, a period row's blank cells taken from the row with the same
+    key and a blank period (DESIGN.md, "The `period` column": cell by cell, before the
+    column's default)."""
+    records = list(table.records())
+    if not sheet.periodic:
+        yield from records
+        return
+    base: dict[tuple[Value, ...], dict[str, Value]] = {}
+    for record in records:
+        if record.get(PERIOD_COLUMN) is None:
+            base.setdefault(tuple(record.get(c) for c in sheet.key), record)
+    for record in records:
+        parent = base.get(tuple(record.get(c) for c in sheet.key))
+        if record.get(PERIOD_COLUMN) is None or parent is None:
+            yield record
+            continue
+        yield {
+            column: parent.get(column) if value is None else value
+            for column, value in record.items()
+        }
+
+
 def scenario_from_tables(sheets: Mapping[str, Table]) -> Scenario:
     """The validated scenario that the workbook made of ``sheets`` describes."""
     settings: dict[str, object] = {str(k): v for k, v in sheets["Scenario"].rows}
     by_name = {s.name: s for s in SHEETS}
     for sheet_name, (model, name) in _MODELS.items():
         table = sheets.get(sheet_name)
-        records = table.records() if table is not None else iter(())
-        settings[name] = tuple(model(**_parsed(by_name[sheet_name], r)) for r in records)
+        sheet = by_name[sheet_name]
+        records = _inherited(sheet, table) if table is not None else iter(())
+        settings[name] = tuple(model(**_parsed(sheet, r)) for r in records)
+    if "Sampling" in sheets and "sampling" in Scenario.model_fields:
+        settings["sampling"] = {str(k): v for k, v in sheets["Sampling"].rows}
     return Scenario.model_validate(settings)
 
 
