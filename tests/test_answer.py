@@ -211,3 +211,28 @@ def test_the_parts_of_a_discounted_saving_add_up() -> None:
 
     text = format_comparison(comparison)
     assert f"discounted cost {money(head['saving_without_penalty'])}" in text
+
+
+def test_the_targets_are_counted_over_the_horizon_as_capability_is() -> None:
+    """Periods of two and three years, ORELAND's target of 40 for every period and
+    CHIPLAND's 60 only from 2032 at 90: the targets over the horizon are
+    (40 + 60) x 2 + (40 + 90) x 3 = 590, the unit the regimes' capability is stated in
+    (per year times length), not the 190 the rows hold."""
+    scenario = planner.load(TUTORIAL).scenario
+    periods = planner.with_rows(
+        scenario,
+        "Periods",
+        {"period": "2030", "year": 2030, "length": 2},
+        {"period": "2032", "year": 2032, "length": 3},
+    )
+    later = planner.with_rows(
+        periods,
+        "Targets",
+        {"country": "CHIPLAND", "commodity": "capability", "period": "2032", "amount": 90},
+    )
+    comparison = planner.run(later, modes=["min_cost"], sensitivity_runs=False)
+    first = comparison.answer[0]
+    assert first.startswith("To meet the members' targets of 590.00 units of capability")
+    coalition = comparison.summary.set_index(["mode", "regime"]).loc[("min_cost", "coalition")]
+    assert coalition["capability"] == pytest.approx(590.0)
+    assert "delivers 590.00 at" in first

@@ -17,6 +17,7 @@ import pandas as pd
 
 from planner.model.families import PriceFamily
 from planner.model.results import RUN_ORDER, TABLE_COLUMNS, RunResult, table_frame
+from planner.scenario.horizon import rows_in
 from planner.scenario.schema import Mode, Regime, Scenario
 
 TIMESTAMP = "%Y-%m-%dT%H:%M:%SZ"
@@ -738,6 +739,16 @@ def _names(countries: list[str], most: int = 6) -> str:
     return shown + (f" and {len(countries) - most} more" if len(countries) > most else "")
 
 
+def _horizon_target(scenario: Scenario) -> float:
+    """The members' targets as ``total_capability`` counts capability: ``sum_t L_t x`` the
+    amounts that hold in period t (a blank-period row holds in every period)."""
+    return math.fsum(
+        span.length * target.amount
+        for span in scenario.horizon.periods
+        for target in rows_in(scenario.targets, lambda t: (t.country, t.commodity), span.period)
+    )
+
+
 class _Words:
     """The sentences of :attr:`Comparison.answer` and :attr:`Comparison.caveats`."""
 
@@ -749,7 +760,7 @@ class _Words:
         records = [_clean(r) for r in summary.to_dict("records")]
         self.rows = {(str(r["mode"]), str(r["regime"])): r for r in records}
         self.head = {str(r["mode"]): _clean(r) for r in comparison.headline.to_dict("records")}
-        self.target = math.fsum(t.amount for t in comparison.scenario.targets)
+        self.target = _horizon_target(comparison.scenario)
 
     def row(self, mode: Mode, regime: Regime) -> dict[str, Any] | None:
         """The summary row of a run that has a plan."""
