@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_apply_draw.py [SCENARIO] [--add-cells]
 
-Four uncertain parameters on the scenario (resource costs scaled, wafer_fab's new_cost
+Four uncertain parameters on the scenario (resource costs scaled, fab_n5's new_cost
 scaled, USA's budget added to, the shortfall penalty set; with ``--add-cells`` an ``add`` on
 every Resources ``available`` instead of the budget), five Monte Carlo draws. Prints the
 median time per draw (best of three) of :func:`planner.analysis.sweep.apply_draw`, which
@@ -37,7 +37,7 @@ def with_uncertainty(scenario: Scenario, add_cells: bool) -> Scenario:
         {"parameter": "resource_cost", "sheet": "Resources", "column": "cost"}
         | {"low": 0.8, "high": 1.2},
         {"parameter": "fab_new_cost", "sheet": "Capacity", "column": "new_cost"}
-        | {"process": "wafer_fab", "low": 0.8, "high": 1.2},
+        | {"process": "fab_n5", "low": 0.8, "high": 1.2},
         added | {"apply": "add"},
         {"parameter": "penalty", "sheet": "Scenario", "column": "shortfall_penalty"}
         | {"apply": "set", "low": 50, "high": 150},
