@@ -401,6 +401,16 @@ def _row_cells(
     return tuple(cells), refs
 
 
+def csv_rows(variant: Variant, sheet: str) -> list[Record]:
+    """The rows of the CSV of ``sheet`` (e.g. ``Capacity``) as ``variant`` sees them, as
+    text: only its rows, each ``COLUMN@VARIANT`` value in place of ``COLUMN``. None without
+    a CSV file."""
+    path = variant.folder / f"{sheet.lower()}.csv"
+    if not path.is_file():
+        return []
+    return [_resolve(r, variant.variant) for r in read_csv(path) if _applies(r, variant.variant)]
+
+
 def _sheet_table(variant: Variant, sheet: Sheet, sources: Sources) -> Table | None:
     path = variant.folder / f"{sheet.name.lower()}.csv"
     contract = [c.name for c in sheet.columns]
@@ -415,8 +425,7 @@ def _sheet_table(variant: Variant, sheet: Sheet, sources: Sources) -> Table | No
     if unknown:
         raise ValueError(f"{path}: columns {sorted(unknown)} are not in the {sheet.name} sheet")
     columns = [c for c in contract if c in header] + notes
-    rows = [_resolve(r, variant.variant) for r in read_csv(path) if _applies(r, variant.variant)]
-    body = [_row_cells(sheet, columns, row, sources) for row in rows]
+    body = [_row_cells(sheet, columns, row, sources) for row in csv_rows(variant, sheet.name)]
     if any(refs for _, refs in body):
         return Table(
             (*columns, SOURCE_NOTE),
@@ -431,18 +440,25 @@ def _scenario_table(variant: Variant, sources: Sources) -> Table:
 
 
 def _key_values(variant: Variant, sheet: str, sources: Sources) -> tuple[tuple[Value, ...], ...]:
-    """The key and value rows of ``scenario.csv`` or ``sampling.csv`` as ``variant`` sees
-    them: a ``value@VARIANT`` cell replaces ``value`` unless it is blank."""
-    path = variant.folder / f"{sheet.lower()}.csv"
+    """The key and value rows of ``scenario.csv`` or ``sampling.csv`` as the variant's
+    workbook holds them (:func:`csv_settings`, numbers computed)."""
     keys: Mapping[str, Column] = SCENARIO_KEYS if sheet == "Scenario" else _sampling_keys()
     rows: list[tuple[Value, ...]] = []
-    for raw in read_csv(path) if path.is_file() else []:
-        key, value = raw["key"], raw.get(f"value@{variant.variant}") or raw["value"]
+    for key, value in csv_settings(variant, sheet):
         if key not in keys or key in ("name", "description"):
+            path = variant.folder / f"{sheet.lower()}.csv"
             raise ValueError(f"{path}: `{key}` is not a {sheet} key this file may set")
         number = keys[key].cell is Cell.NUMBER
         rows.append((key, sources.number(value, f"{sheet}.{key}") if number else value))
     return tuple(rows)
+
+
+def csv_settings(variant: Variant, sheet: str) -> list[tuple[str, str]]:
+    """The key and value rows of ``scenario.csv`` or ``sampling.csv`` as ``variant`` sees
+    them, as text: a ``value@VARIANT`` cell replaces ``value`` unless it is blank."""
+    path = variant.folder / f"{sheet.lower()}.csv"
+    rows = read_csv(path) if path.is_file() else []
+    return [(raw["key"], raw.get(f"value@{variant.variant}") or raw["value"]) for raw in rows]
 
 
 def _sampling_keys() -> Mapping[str, Column]:

@@ -7,6 +7,7 @@ the two differ, and the bottleneck lists keep only prices whose decrease side is
 from __future__ import annotations
 
 import math
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import planner
 from planner.analysis.sharing import owen_allocation
 from planner.model.build import BuiltModel, build, setting_for
 from planner.model.families import PriceFamily
-from planner.model.solve import solve
+from planner.model.solve import Solution, solve
 from planner.scenario.schema import Mode, Regime, Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -67,39 +68,76 @@ def finite_differences(scenario: Scenario, regime: Regime, family: PriceFamily, 
     return (base - up) / STEP, (down - base) / STEP, base_solution.prices
 
 
+@cache
+def default_scenario() -> Scenario:
+    return planner.load(SCENARIOS / "pax_silica.xlsx").scenario
+
+
+@cache
+def default_coalition() -> tuple[Solution, float]:
+    """The default scenario's coalition min_cost run with its prices, and the objective of
+    its LP with the build decisions (and learning steps) fixed at their optimum."""
+    scenario = default_scenario()
+    solution = solve(build(scenario, setting_for(scenario, Regime.COALITION, Mode.MIN_COST)))
+    fixed = solve(fixed_lp(scenario, Regime.COALITION, solution.build), prices=False)
+    assert fixed.objective is not None
+    return solution, fixed.objective
+
+
+@cache
+def default_prices_table() -> Any:
+    result = planner.run(
+        default_scenario(), modes=["min_cost"], regimes=["coalition"], sensitivity_runs=False
+    )
+    return result.tables("prices"), result.bottlenecks(Mode.MIN_COST)
+
+
 @pytest.mark.parametrize(
-    ("country", "process", "more", "less"),
-    [("KAZ", "refine_copper", 0.0, 3.0), ("JPN", "wafer_fab_new", 0.000262, math.inf)],
+    ("country", "process", "period", "more", "less"),
+    [
+        ("GBR", "dc_n2", "2028", 17.327897, 33.890989),
+        ("QAT", "dc_n2", "2026", 347.195400, math.inf),
+    ],
 )
 def test_the_default_scenarios_named_prices_against_re_solves(
-    country: str, process: str, more: float, less: float
+    country: str, process: str, period: str, more: float, less: float
 ) -> None:
-    """The issue's two prices: KAZ refine_copper (3.00 in the README's bottlenecks, but one
-    more unit saves nothing: one less costs 3.00) and JPN wafer_fab_new (0.51 claimed: one
-    more unit saves 0.00026 in the LP with the build decisions fixed, which prices a MILP,
-    and with one unit less that LP has no plan: JPN builds none and has none existing)."""
-    scenario = planner.load(SCENARIOS / "pax_silica.xlsx").scenario
-    key = (country, process, "1")
-    saved, lost, prices = finite_differences(scenario, Regime.COALITION, PriceFamily.CAPACITY, key)
-    assert (saved, lost) == approx((more, less), abs=1e-5)
-    assert prices.one_sided(PriceFamily.CAPACITY, key) == approx((saved, lost), abs=1e-5)
-    assert not prices.unique(PriceFamily.CAPACITY, key)
-    result = planner.run(
-        scenario, modes=["min_cost"], regimes=["coalition"], sensitivity_runs=False
+    """Two degenerate prices of the default scenario's coalition (min_cost), measured by
+    re-solving its LP with the build decisions and learning steps fixed, which prices the
+    MILP. GBR's dc_n2 in 2028 (17.33 claimed by the dual): one more unit of existing
+    capacity saves 17.33, one less costs 33.89 (the N2 data centres started in 2026 are all
+    busy, so one GW less is a GW of shortfall or a dearer node). QAT's dc_n2 in 2026 (the
+    dual says 347.6): one more GW saves 347.2 of the 2026 shortfall penalty (nothing built
+    is ready before 2028), and with one unit less the LP has no plan: QAT has none."""
+    scenario = default_scenario()
+    solution, base = default_coalition()
+    key = (country, process, period)
+    up = objective_moved(
+        scenario, Regime.COALITION, solution.build, PriceFamily.CAPACITY, key, STEP
     )
-    table = result.tables("prices")
+    down = objective_moved(
+        scenario, Regime.COALITION, solution.build, PriceFamily.CAPACITY, key, -STEP
+    )
+    saved, lost = (base - up) / STEP, (down - base) / STEP
+    assert (saved, lost) == approx((more, less), abs=1e-4)
+    prices = solution.prices
+    assert prices.one_sided(PriceFamily.CAPACITY, key) == approx((saved, lost), abs=1e-4)
+    assert not prices.unique(PriceFamily.CAPACITY, key)
+    table, necks = default_prices_table()
     row = table.loc[
-        (table["country"] == country) & (table["item"] == process) & (table["family"] == "capacity")
+        (table["country"] == country)
+        & (table["item"] == process)
+        & (table["family"] == "capacity")
+        & (table["period"] == period)
     ].iloc[0]
     assert bool(row["may_not_be_unique"])
     if math.isfinite(less):
-        assert "by between 0 and 3 USD bn" in row["reading"]
-        assert "one more unit is worth 0, one less costs 3" in row["reading"]
+        assert "by between 17.33 and 33.89 USD bn" in row["reading"]
+        assert "one more unit is worth 17.33, one less costs 33.89" in row["reading"]
     else:
-        assert "by 0.0002619 USD bn" in row["reading"] and "infeasible" in row["reading"]
-    necks = result.bottlenecks(Mode.MIN_COST)
-    listed = set(zip(necks["country"], necks["item"], strict=True))
-    assert (key[:2] in listed) is (more > 0)
+        assert "by 347.2 USD bn" in row["reading"] and "infeasible" in row["reading"]
+    listed = set(zip(necks["country"], necks["item"], necks["period"], strict=True))
+    assert (key in listed) is (more > 0)
 
 
 def test_a_degenerate_price_has_two_sides_and_a_unique_one_has_one() -> None:
