@@ -10,6 +10,7 @@ Scenarios are built from the CSV files in ``scenarios/data`` by the generator's 
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
@@ -527,6 +528,14 @@ PLAIN_NUMBERS: dict[tuple[str, str], tuple[Callable[[Record, float], bool], str]
         lambda row, x: x > 1 and row["apply"] == "scale" and bool(row["note covers"]),
         "as low",
     ),
+    ("Uncertain", "base"): (
+        lambda row, x: (
+            (x == 1 and row["apply"] == "scale")
+            or (row["apply"] == "set" and [x] == [_source_value(k) for k in _covers(row)])
+        ),
+        "a scale draw is centred on the input as given; a set draw's base restates the "
+        "value of the one source it covers (checked equal to it here)",
+    ),
     ("Sampling", "samples"): (lambda row, x: True, "how the sweep draws, not a figure"),
     ("Sampling", "seed"): (lambda row, x: True, "how the sweep draws, not a figure"),
 }
@@ -562,8 +571,23 @@ def _direct_uses(variants: Iterable[Any]) -> dict[str, set[str]]:
 
 
 @cache
+def _all_sources() -> Any:
+    return generator.Sources.read(PAX_VARIANTS[0].folder)
+
+
 def _sources() -> dict[str, Record]:
-    return generator.Sources.read(PAX_VARIANTS[0].folder).rows
+    rows: dict[str, Record] = _all_sources().rows
+    return rows
+
+
+def _source_value(key: str) -> float:
+    return float(_all_sources().value(key))
+
+
+def _covers(row: Record) -> list[str]:
+    """The source ids an Uncertain row's ``note covers`` names (a remark in parentheses,
+    such as the source's own range, aside)."""
+    return re.sub(r"\([^)]*\)", " ", row["note covers"]).split()
 
 
 def _feeds(variants: Iterable[Any]) -> dict[str, set[str]]:
@@ -625,40 +649,26 @@ def test_every_source_is_used(variant: Any) -> None:
             assert record["publication"] and record["url"], record["id"]
 
 
-def _covers(row: Record) -> list[str]:
-    return row["note covers"].split()
-
-
 UNCERTAIN_ROWS = generator.csv_rows(PAX_VARIANTS[0], "Uncertain")
 
-WHOLE_NUMBERS: dict[str, str] = {
-    "refine-lead": "Capacity.lead_time",
-    "learning-doublings": "Learning.max_doublings",
-}
-"""Estimates no Uncertain row covers because they are whole numbers (lead times in whole
-years; the learning staircase's whole number of doublings): a continuous draw would break
-them."""
-NOT_SWEPT_YET: dict[str, str] = {
-    "learning-spillover": "Learning.spillover",
-    "usa-n3-initial": "Experience.initial",
-    "n5-until": "Processes.available_until",
-}
-"""Estimates no Uncertain row covers because the sweep cannot move their sheet
-(planner.scenario.sheets.UNCERTAIN_SHEETS): each must be covered once it can."""
+NOT_SWEPT_YET: dict[str, str] = {"n5-until": "Processes.available_until"}
+"""Estimates no Uncertain row covers, because the sweep cannot move their sheet
+(planner.scenario.sheets.UNCERTAIN_SHEETS): each must be covered once it can. (Whole
+numbers, lead times and the learning staircase's max_doublings, are covered by discrete
+draws, which keep them whole.)"""
 
 
 def test_every_estimate_is_uncertain() -> None:
     """Every source tagged E that feeds a model input of a pax workbook, directly or
     through a formula, is named in the ``note covers`` of an Uncertain row, except those
-    of WHOLE_NUMBERS and NOT_SWEPT_YET; each of those feeds only the input its reason is
-    about, and one waiting for its sheet fails here once the sweep can move that sheet."""
+    of NOT_SWEPT_YET; each of those feeds only the input its reason is about, and fails
+    here once the sweep can move its sheet."""
     feeds = _feeds(PAX_VARIANTS)
     covered = {key for row in UNCERTAIN_ROWS for key in _covers(row)}
     estimates = {key for key, row in _sources().items() if row["tag"] == "E" and key in feeds}
-    assert sorted(estimates - covered) == sorted({**WHOLE_NUMBERS, **NOT_SWEPT_YET})
-    for key, place in {**WHOLE_NUMBERS, **NOT_SWEPT_YET}.items():
-        assert feeds[key] == {place}, key
+    assert sorted(estimates - covered) == sorted(NOT_SWEPT_YET)
     for key, place in NOT_SWEPT_YET.items():
+        assert feeds[key] == {place}, key
         sheet = place.split(".")[0]
         assert sheet not in UNCERTAIN_SHEETS, f"the sweep can move {sheet}: cover {key}"
 
