@@ -27,21 +27,13 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 VARIANTS = ["pax_silica_founders.xlsx", "pax_silica.xlsx", "pax_silica_trusted.xlsx"]
 
 
-OBJECTIVES_ONLY = planner.SolveOptions(price_checks=0)
-"""The table reads no shadow price: the re-solves that measure degenerate prices are skipped."""
-
-
 def variant(path: Path) -> dict[str, object]:
-    """One row of the table: only the runs it needs are solved (no penalty sensitivity)."""
+    """One row of the table: only the runs it needs are solved, without shadow prices
+    (the table reads none) and without the penalty sensitivity."""
     loaded = planner.load(path)
-    cost = planner.run(
-        loaded, modes=[Mode.MIN_COST], options=OBJECTIVES_ONLY, sensitivity_runs=False
-    )
+    cost = planner.run(loaded, modes=[Mode.MIN_COST], prices=False, sensitivity_runs=False)
     reach = planner.run(
-        loaded,
-        modes=[Mode.MAX_CAPABILITY],
-        regimes=[Regime.COALITION],
-        options=OBJECTIVES_ONLY,
+        loaded, modes=[Mode.MAX_CAPABILITY], regimes=[Regime.COALITION], prices=False
     )
     capability = reach.run(Mode.MAX_CAPABILITY, Regime.COALITION).total_capability
     head = cost.headline.set_index("mode").loc[Mode.MIN_COST.value]
