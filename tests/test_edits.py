@@ -250,3 +250,23 @@ def test_the_readme_example_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     assert sum(c.budget for c in namespace["doubled"].countries) == pytest.approx(
         2 * sum(c.budget for c in namespace["scenario"].countries)
     )
+
+
+def test_a_member_that_leaves_takes_its_exit_stresses_with_it() -> None:
+    """Only a member can leave, so ``without_members`` drops the Stresses cases that exit a
+    country no longer a member (the whole case), and keeps every other case."""
+    base = planner.with_records(
+        MINIMAL_SCENARIO,
+        {
+            "Stresses": [
+                {"case": "a_leaves", "action": "exit", "country": "A"},
+                {"case": "both", "action": "exit", "country": "A"},
+                {"case": "both", "action": "outage", "country": "B", "process": "dc"},
+                {"case": "b_leaves", "action": "exit", "country": "B"},
+            ]
+        },
+    )
+    assert len(base.stresses) == 4
+    edited = planner.without_members(base, ["A"])
+    assert [s.case for s in edited.stresses] == ["b_leaves"]
+    assert planner.without_members(base, []).stresses == base.stresses

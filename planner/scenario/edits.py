@@ -29,7 +29,7 @@ from typing import Any
 
 from planner.errors import InputError, Problem, quoted
 from planner.scenario.rules import RECORD_SHEETS, suggest
-from planner.scenario.schema import RECORD_MODELS, Scenario
+from planner.scenario.schema import RECORD_MODELS, Action, Scenario
 from planner.scenario.sheets import (
     DEFAULT_FROM_ID,
     NO,
@@ -51,8 +51,10 @@ def with_members(scenario: Scenario, members: Iterable[str]) -> Scenario:
     """The scenario whose coalition is exactly ``members``.
 
     Every other country becomes a non-member, and the Targets rows of countries that stop
-    being members go (targets are for members only). Budgets and Links rows stay: a
-    non-member's budget is not used, and a Links row may name a non-member.
+    being members go (targets are for members only), as do the Stresses cases with an
+    ``exit`` of a country that is no longer a member (only a member can leave; the whole
+    case goes, its other actions too). Budgets and Links rows stay: a non-member's budget is
+    not used, and a Links row may name a non-member.
 
     Args:
         scenario: the scenario to edit.
@@ -64,14 +66,18 @@ def with_members(scenario: Scenario, members: Iterable[str]) -> Scenario:
     wanted = _known_countries(scenario, members)
     countries = [_fields(c) | {"member": c.country in wanted} for c in scenario.countries]
     targets = [_fields(t) for t in scenario.targets if t.country in wanted]
-    return _rebuilt(scenario, {"Countries": countries, "Targets": targets})
+    gone = {s.case for s in scenario.stresses if s.action is Action.EXIT and s.country not in wanted}
+    stresses = [_fields(s) for s in scenario.stresses if s.case not in gone]
+    return _rebuilt(
+        scenario, {"Countries": countries, "Targets": targets, "Stresses": stresses}
+    )
 
 
 def without_members(scenario: Scenario, countries: Iterable[str]) -> Scenario:
     """The scenario with ``countries`` out of the coalition: "the coalition without Korea".
 
-    They become non-members and their targets go, as in :func:`with_members`; a country
-    that is already a non-member stays one.
+    They become non-members and their targets and exit stresses go, as in
+    :func:`with_members`; a country that is already a non-member stays one.
 
     Raises:
         InputError: an id is not in Countries.
