@@ -66,11 +66,10 @@ def with_members(scenario: Scenario, members: Iterable[str]) -> Scenario:
     wanted = _known_countries(scenario, members)
     countries = [_fields(c) | {"member": c.country in wanted} for c in scenario.countries]
     targets = [_fields(t) for t in scenario.targets if t.country in wanted]
-    gone = {s.case for s in scenario.stresses if s.action is Action.EXIT and s.country not in wanted}
+    exits = (s for s in scenario.stresses if s.action is Action.EXIT)
+    gone = {s.case for s in exits if s.country not in wanted}
     stresses = [_fields(s) for s in scenario.stresses if s.case not in gone]
-    return _rebuilt(
-        scenario, {"Countries": countries, "Targets": targets, "Stresses": stresses}
-    )
+    return _rebuilt(scenario, {"Countries": countries, "Targets": targets, "Stresses": stresses})
 
 
 def without_members(scenario: Scenario, countries: Iterable[str]) -> Scenario:
