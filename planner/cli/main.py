@@ -126,7 +126,8 @@ def validate(scenario: Path, annotate: Path | None, **limits: Any) -> None:
     default=SolveOptions.price_checks,
     show_default=True,
     help="Most re-solves per run that check whether a binding shadow price is unique "
-    "(largest prices first); the prices left unchecked are flagged as maybe not unique.",
+    "(the binding limits first, then the other prices, each largest first); the prices "
+    "left unchecked are flagged as maybe not unique.",
 )
 @click.option(
     "--all-price-checks",

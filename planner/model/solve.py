@@ -93,8 +93,9 @@ class SolveOptions:
         price_checks: the most bounds re-solved per run to measure the two one-sided
             derivatives of binding prices where HiGHS's ranging cannot say (each re-solve
             takes milliseconds, and a large degenerate LP has thousands of binding prices).
-            The largest prices are checked first; a binding price left unchecked is
-            reported as one that may not be unique. None checks every one.
+            The binding limits (the bottleneck families) are checked first, then the
+            other prices, each largest first; a binding price left unchecked is reported
+            as one that may not be unique. None checks every one.
     """
 
     time_limit: float | None = None
