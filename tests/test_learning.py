@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference_v2 import Tables, reference
-from workbooks import write_workbook
+from workbooks import records_workbook
 
 from planner.api import run, run_one
 from planner.cli.main import main
@@ -29,21 +29,13 @@ from planner.model.build import build, setting_for
 from planner.model.learning import staircase
 from planner.model.solve import solve
 from planner.scenario.schema import Learning, Mode, Regime, Scenario
-from planner.scenario.sheets import SHEETS
 
 REGIMES = tuple(Regime)
 
 
 def workbook(path: Path, tables: Tables) -> Path:
     """The oracle's tables (rows of dicts) as a workbook, required sheets added empty."""
-    lists: dict[str, list[list[object]]] = {}
-    for sheet, rows in tables.items():
-        header = list(dict.fromkeys(c for r in rows for c in r))
-        lists[sheet] = [header, *([r.get(c) for c in header] for r in rows)]
-    for sheet in SHEETS:
-        if sheet.required and sheet.name not in lists:
-            lists[sheet.name] = [[c.name for c in sheet.columns if c.required]]
-    return write_workbook(path, lists)
+    return records_workbook(path, tables)
 
 
 def scenario_of(tmp_path: Path, tables: Tables) -> Scenario:

@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 import v2_cases as cases
 from reference_v2 import Tables
-from workbooks import MINIMAL_SCENARIO, add_row, minimal_scenario_tables, write_workbook
+from workbooks import (
+    MINIMAL_SCENARIO,
+    add_row,
+    minimal_scenario_tables,
+    records_workbook,
+    write_workbook,
+)
 
 import planner
 from planner.analysis import sweep as sweeps
@@ -22,7 +28,6 @@ from planner.io.validate import load_scenario
 from planner.model.build import build, setting_for
 from planner.scenario import uncertain
 from planner.scenario.schema import Mode, Regime, Scenario
-from planner.scenario.sheets import SHEETS
 
 ROW = 2
 """The Excel row of the first (here the only) Uncertain row."""
@@ -30,14 +35,7 @@ ROW = 2
 
 def workbook(path: Path, tables: Tables) -> Path:
     """Tables of row dicts as a workbook, the required sheets added empty."""
-    lists: dict[str, list[list[object]]] = {}
-    for sheet, rows in tables.items():
-        header = list(dict.fromkeys(c for r in rows for c in r))
-        lists[sheet] = [header, *([r.get(c) for c in header] for r in rows)]
-    for sheet in SHEETS:
-        if sheet.required and sheet.name not in lists:
-            lists[sheet.name] = [[c.name for c in sheet.columns if c.required]]
-    return write_workbook(path, lists)
+    return records_workbook(path, tables)
 
 
 def with_uncertain(tables: Tables, *rows: dict[str, Any], design: str = "oat") -> Tables:

@@ -42,6 +42,21 @@ Tables = dict[str, Table]
 """Sheet name -> table, in sheet order."""
 
 
+def records_workbook(path: Path, tables: Mapping[str, Sequence[Mapping[str, object]]]) -> Path:
+    """Tables of row dicts as a workbook (a header of every column the rows use, in order
+    of appearance), the required sheets the tables lack added with their header only."""
+    from planner.scenario.sheets import SHEETS
+
+    lists: dict[str, list[list[object]]] = {}
+    for sheet, rows in tables.items():
+        header = list(dict.fromkeys(c for r in rows for c in r))
+        lists[sheet] = [header, *([r.get(c) for c in header] for r in rows)]
+    for sheet in SHEETS:
+        if sheet.required and sheet.name not in lists:
+            lists[sheet.name] = [[c.name for c in sheet.columns if c.required]]
+    return write_workbook(path, lists)
+
+
 def write_workbook(path: Path, tables: Mapping[str, Sequence[Sequence[object]]]) -> Path:
     """Write one sheet per table, in the order given, and return the path."""
     book = Workbook()
